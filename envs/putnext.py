@@ -1,6 +1,7 @@
 """PutNext: "put the red ball next to the green box".
 
-Actions: 0 turn_left, 1 turn_right, 2 move_forward, 3 pickup, 4 drop. Picking up the object to
+Actions: 0 turn_left, 1 turn_right, 2 move_forward, 3 pickup, 4 drop, 5 move_back (a carried
+object can wedge the agent against a wall or an object; backing out frees it). Picking up the object to
 move advances to the placing stage; picking up any other object is ``wrong_object``. Dropping the
 object next to the reference object (MiniWorld's ``near`` test) succeeds; dropping it elsewhere
 returns to the first stage (pick it up again). Walking into objects is harmless.
@@ -24,7 +25,7 @@ class PutNextEnv(MiniGroundEnv):
     """Carry the first named object next to the second."""
 
     family = "putnext"
-    action_names = ("turn_left", "turn_right", "move_forward", "pickup", "drop")
+    action_names = ("turn_left", "turn_right", "move_forward", "pickup", "drop", "move_back")
     num_named = 2
     default_distractors = 3
     default_max_steps = 400

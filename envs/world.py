@@ -31,7 +31,14 @@ CONTACT = 0.25
 MAX_SHAPE_RADIUS = 0.5
 MISSION_CHARSET = string.ascii_lowercase + " ,"
 
-ACTION_NAMES: tuple[str, ...] = ("turn_left", "turn_right", "move_forward", "pickup", "drop")
+ACTION_NAMES: tuple[str, ...] = (
+    "turn_left",
+    "turn_right",
+    "move_forward",
+    "pickup",
+    "drop",
+    "move_back",
+)
 
 
 def make_object(color: str, shape: str) -> Entity:
@@ -354,6 +361,10 @@ class MiniGroundEnv(mw.MiniWorldEnv):
                 outcome = self._on_bump(hit)
             else:
                 self.move_agent(fwd, drift)
+            self.path_length += float(np.linalg.norm(self.agent.pos - before))
+        elif name == "move_back":
+            before = self.agent.pos.copy()
+            self.move_agent(-self.params.sample(rand, "forward_step"), 0.0)
             self.path_length += float(np.linalg.norm(self.agent.pos - before))
         elif name in ("turn_left", "turn_right"):
             turn = self.params.sample(rand, "turn_step")

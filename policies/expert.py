@@ -119,7 +119,8 @@ class Expert:
         x, z = float(env.agent.pos[0]), float(env.agent.pos[2])
         grid, dist = env.goal_field(goal, reach, obstacle_margin=margin)
         cell = grid.cell(x, z)
-        if not np.isfinite(dist[cell]):
+        safe = bool(np.isfinite(dist[cell]))
+        if not safe:
             # Off the safe grid (after a learner's mistake or a tight corner): plan on a grid
             # without safety margins, where the agent's own cell is free.
             grid, dist = env.goal_field(goal, reach, obstacle_margin=0.02, wall_margin=0.01)
@@ -133,10 +134,14 @@ class Expert:
             near = navigation.nearest_reachable(grid, dist, x, z)
             cx, cz = (goal.pos[0], goal.pos[2]) if near is None else grid.point(*near)
         error = self._heading_error(cx, cz)
+        blocker = self._forward_blocker()
+        free = blocker is None or blocker is goal
+        if not safe and free and abs(error) <= math.pi / 2:
+            # Near a corner, off the safe grid: any move roughly toward the path frees the agent.
+            return self.actions["move_forward"]
         if abs(error) > tol:
             return self._turn(error)
-        blocker = self._forward_blocker()
-        if blocker is None or blocker is goal:
+        if free:
             return self.actions["move_forward"]
         return self._turn_away(blocker, error)
 
@@ -161,10 +166,12 @@ class Expert:
             env.agent.dir = old
 
     def _turn(self, error: float) -> int:
-        if self._turn_ok(error) or not self._turn_ok(-error):
+        if self._turn_ok(error):
             return self.actions["turn_left" if error > 0 else "turn_right"]
-        if self._forward_blocker() is None:
+        if abs(error) < math.pi / 2 and self._forward_blocker() is None:
             return self.actions["move_forward"]
+        if "move_back" in self.actions:  # the carried object is wedged: back out
+            return self.actions["move_back"]
         return self.actions["turn_right" if error > 0 else "turn_left"]
 
     def _turn_away(self, blocker: Any, error: float) -> int:

@@ -1,0 +1,1 @@
+"""Observation -> action: the privileged expert, the learned actor-critic, a random baseline."""
