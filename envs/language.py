@@ -29,9 +29,7 @@ HELDOUT_COMBOS: frozenset[tuple[str, str]] = frozenset(
 """Colour-shape pairs never named as a target in ``train`` (5 of 18)."""
 
 ALL_COMBOS: tuple[tuple[str, str], ...] = tuple((c, s) for c in COLORS for s in SHAPES)
-TRAIN_COMBOS: tuple[tuple[str, str], ...] = tuple(
-    c for c in ALL_COMBOS if c not in HELDOUT_COMBOS
-)
+TRAIN_COMBOS: tuple[tuple[str, str], ...] = tuple(c for c in ALL_COMBOS if c not in HELDOUT_COMBOS)
 
 # Synonyms used only by paraphrase templates (never seen in train).
 SHAPE_SYNONYMS: dict[str, str] = {"ball": "sphere", "box": "cube", "key": "key"}

@@ -1,8 +1,8 @@
 """PutNext: "put the red ball next to the green box".
 
 Actions: 0 turn_left, 1 turn_right, 2 move_forward, 3 pickup, 4 drop, 5 move_back (a carried
-object can wedge the agent against a wall or an object; backing out frees it). Picking up the object to
-move advances to the placing stage; picking up any other object is ``wrong_object``. Dropping the
+object can wedge the agent against a wall or an object; backing out frees it). Picking up the
+object to move advances to the placing stage; picking up any other object is ``wrong_object``. Dropping the
 object next to the reference object (MiniWorld's ``near`` test) succeeds; dropping it elsewhere
 returns to the first stage (pick it up again). Walking into objects is harmless.
 """
@@ -13,7 +13,7 @@ from miniworld.entity import Entity
 
 from envs import navigation
 from envs.language import target_combos
-from envs.world import CONTACT, MiniGroundEnv
+from envs.world import CONTACT, SPL_RESOLUTION, MiniGroundEnv
 
 
 def carry_distance(env: MiniGroundEnv, ent: Entity) -> float:
@@ -62,8 +62,10 @@ class PutNextEnv(MiniGroundEnv):
     def _shortest_path_length(self) -> float:
         """Start -> contact with the object -> carrying it into contact with the reference."""
         moved, ref = self.named
-        grid, d1 = self.goal_field(moved, self.contact_reach(moved))
+        grid, d1 = self.goal_field(moved, self.contact_reach(moved), resolution=SPL_RESOLUTION)
         first = navigation.path_length_to(grid, d1, self.start_pos[0], self.start_pos[2])
-        grid2, d2 = self.goal_field(ref, self.place_reach(), exclude=(moved,))
+        grid2, d2 = self.goal_field(
+            ref, self.place_reach(), exclude=(moved,), resolution=SPL_RESOLUTION
+        )
         second = navigation.path_length_to(grid2, d2, moved.pos[0], moved.pos[2])
         return first + max(second - carry_distance(self, moved), 0.0)

@@ -53,4 +53,49 @@ def import_miniworld():
         import miniworld.miniworld as mw
     except Exception as exc:  # noqa: BLE001 - pyglet raises many kinds here
         raise RenderingUnavailableError(f"{RENDER_HELP} (cause: {exc!r})") from exc
+    if os.environ.get("MINIGROUND_SLOW_TEXTURES", "0") != "1":
+        install_fast_texture_loader()
     return mw
+
+
+def _fast_texture_load(tex_path: str):  # pragma: no cover - exercised through every env
+    """Load a texture like ``miniworld.opengl.Texture.load``, without pyglet's slow conversion.
+
+    MiniWorld defect worked around: ``Texture.load`` converts each PNG to RGBA through pyglet 1.5's
+    pure-Python regex swizzle, which costs about 6 s of start-up in every process. Decoding with
+    imageio gives the same bytes in milliseconds.
+    """
+    import imageio.v3 as iio
+    import numpy as np
+    import pyglet
+    from pyglet import gl
+
+    pixels = np.asarray(iio.imread(tex_path))
+    if pixels.ndim == 2:
+        pixels = np.stack([pixels] * 3, axis=-1)
+    if pixels.shape[2] == 3:
+        alpha = np.full(pixels.shape[:2] + (1,), 255, dtype=np.uint8)
+        pixels = np.concatenate([pixels, alpha], axis=-1)
+    pixels = np.ascontiguousarray(pixels[::-1].astype(np.uint8))  # pyglet rows run bottom-up
+    height, width = pixels.shape[:2]
+    data = pixels.tobytes()
+    img = pyglet.image.ImageData(width, height, "RGBA", data)
+    tex = img.get_texture()
+    gl.glEnable(tex.target)
+    gl.glBindTexture(tex.target, tex.id)
+    gl.glTexImage2D(
+        gl.GL_TEXTURE_2D, 0, gl.GL_RGB, width, height, 0, gl.GL_RGBA, gl.GL_UNSIGNED_BYTE, data
+    )
+    gl.glHint(gl.GL_GENERATE_MIPMAP_HINT, gl.GL_NICEST)
+    gl.glGenerateMipmap(gl.GL_TEXTURE_2D)
+    gl.glTexParameteri(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_MAG_FILTER, gl.GL_LINEAR)
+    gl.glTexParameteri(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_MIN_FILTER, gl.GL_LINEAR_MIPMAP_LINEAR)
+    gl.glBindTexture(gl.GL_TEXTURE_2D, 0)
+    return tex
+
+
+def install_fast_texture_loader() -> None:
+    """Swap MiniWorld's texture loader for :func:`_fast_texture_load` (same pixels)."""
+    from miniworld import opengl
+
+    opengl.Texture.load = classmethod(lambda cls, path: _fast_texture_load(path))

@@ -13,7 +13,7 @@ from miniworld.entity import Entity
 
 from envs import navigation
 from envs.language import target_combos
-from envs.world import MiniGroundEnv
+from envs.world import SPL_RESOLUTION, MiniGroundEnv
 
 
 class SequenceEnv(MiniGroundEnv):
@@ -42,8 +42,8 @@ class SequenceEnv(MiniGroundEnv):
     def _shortest_path_length(self) -> float:
         """Start -> contact with the first subgoal -> contact with the second (geodesic)."""
         first, second = self.named
-        grid, d1 = self.goal_field(first, self.contact_reach(first))
-        _, d2 = self.goal_field(second, self.contact_reach(second))
+        grid, d1 = self.goal_field(first, self.contact_reach(first), resolution=SPL_RESOLUTION)
+        _, d2 = self.goal_field(second, self.contact_reach(second), resolution=SPL_RESOLUTION)
         i, j = grid.cell(self.start_pos[0], self.start_pos[2])
         start = np.zeros(grid.shape, dtype=bool)
         start[i, j] = True

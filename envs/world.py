@@ -29,6 +29,8 @@ WALL_GAP = 0.15
 CONTACT = 0.25
 """An agent is in contact with an object when its centre is this close to the object's disc."""
 MAX_SHAPE_RADIUS = 0.5
+SPL_RESOLUTION = 0.2
+"""Grid resolution (metres) of the shortest-path lengths reported for SPL (cheap at reset)."""
 MISSION_CHARSET = string.ascii_lowercase + " ,"
 
 ACTION_NAMES: tuple[str, ...] = (
@@ -159,7 +161,9 @@ class MiniGroundEnv(mw.MiniWorldEnv):
         if max_steps < 1:
             raise ValueError(f"max_steps must be >= 1, got {max_steps}")
         if render_mode not in (None, "human", "rgb_array"):
-            raise ValueError(f"render_mode must be None, 'human' or 'rgb_array', got {render_mode!r}")
+            raise ValueError(
+                f"render_mode must be None, 'human' or 'rgb_array', got {render_mode!r}"
+            )
 
     # ----------------------------------------------------------------- world generation
     def _room_rects(self) -> list[tuple[float, float, float, float]]:
@@ -235,7 +239,8 @@ class MiniGroundEnv(mw.MiniWorldEnv):
             self.place_agent(pos=apos, dir=self.np_random.uniform(-math.pi, math.pi))
             return
         raise RuntimeError(
-            "could not place the objects after 50 attempts; lower num_distractors or raise room_size"
+            "could not place the objects after 50 attempts; "
+            "lower num_distractors or raise room_size"
         )
 
     # ----------------------------------------------------------------- episode state
@@ -280,12 +285,14 @@ class MiniGroundEnv(mw.MiniWorldEnv):
         exclude: tuple[Entity, ...] = (),
         obstacle_margin: float = 0.1,
         wall_margin: float = 0.15,
+        resolution: float = 0.1,
     ) -> tuple[navigation.Grid, np.ndarray]:
         """Grid and distance field to the cells within ``reach`` of ``goal``'s centre (cached)."""
         key = (
             id(goal),
             obstacle_margin,
             wall_margin,
+            resolution,
             round(reach, 3),
             tuple(id(e) for e in exclude),
             id(self.agent.carrying),
@@ -300,6 +307,7 @@ class MiniGroundEnv(mw.MiniWorldEnv):
                 self.agent.radius,
                 obstacle_margin=obstacle_margin,
                 wall_margin=wall_margin,
+                resolution=resolution,
             )
             goal_cells = navigation.disc_cells(grid, goal.pos[0], goal.pos[2], reach)
             self._fields[key] = (grid, navigation.distance_field(grid, goal_cells))
@@ -311,7 +319,9 @@ class MiniGroundEnv(mw.MiniWorldEnv):
 
     def _shortest_path_length(self) -> float:
         """Geodesic metres from the start pose to contact with the first target."""
-        grid, dist = self.goal_field(self.target, self.contact_reach(self.target))
+        grid, dist = self.goal_field(
+            self.target, self.contact_reach(self.target), resolution=SPL_RESOLUTION
+        )
         return navigation.path_length_to(grid, dist, self.start_pos[0], self.start_pos[2])
 
     # ----------------------------------------------------------------- stepping
