@@ -21,59 +21,70 @@ _SHAPE_INDEX = {s: i for i, s in enumerate(SHAPES)}
 
 def horizontal_fov(env: Any) -> float:
     """Half of the camera's horizontal field of view, in radians."""
-    fov_y = math.radians(env.agent.cam_fov_y)
+    fov_y = math.radians(float(env.agent.cam_fov_y))
     aspect = env.obs_fb.width / env.obs_fb.height
     return math.atan(math.tan(fov_y / 2) * aspect)
 
 
-def _ray_hits_segments(origin: np.ndarray, ends: np.ndarray, segs: np.ndarray) -> np.ndarray:
-    """For rays origin->ends[k] (K, 2), whether each crosses any segment (S, 2, 2)."""
-    if len(segs) == 0:
-        return np.zeros(len(ends), dtype=bool)
-    d = ends - origin  # (K, 2)
-    a = segs[:, 0]  # (S, 2)
-    e = segs[:, 1] - a  # (S, 2)
-    denom = d[:, None, 0] * e[None, :, 1] - d[:, None, 1] * e[None, :, 0]  # (K, S)
-    diff = a[None, :, :] - origin[None, None, :]  # (1, S, 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = (diff[..., 0] * e[None, :, 1] - diff[..., 1] * e[None, :, 0]) / denom
-        u = (diff[..., 0] * d[:, None, 1] - diff[..., 1] * d[:, None, 0]) / denom
-    hit = (np.abs(denom) > 1e-12) & (t > 1e-6) & (t < 1 - 1e-6) & (u >= 0) & (u <= 1)
-    return hit.any(axis=1)
+def _crosses_wall(ox: float, oz: float, px: float, pz: float, segs: list) -> bool:
+    """Whether the segment (ox, oz)->(px, pz) crosses any wall segment (ax, az, ex, ez)."""
+    dx, dz = px - ox, pz - oz
+    for ax, az, ex, ez in segs:
+        denom = dx * ez - dz * ex
+        if abs(denom) < 1e-12:
+            continue
+        qx, qz = ax - ox, az - oz
+        t = (qx * ez - qz * ex) / denom
+        if 1e-6 < t < 1 - 1e-6:
+            u = (qx * dz - qz * dx) / denom
+            if 0.0 <= u <= 1.0:
+                return True
+    return False
 
 
-def visible_objects(env: Any) -> np.ndarray:
-    """Boolean mask over ``env.objects``: which are in the agent's view now."""
-    objects = env.objects
-    n = len(objects)
-    pos = np.array([[e.pos[0], e.pos[2]] for e in objects], dtype=np.float64)
-    rad = np.array([e.radius for e in objects], dtype=np.float64)
-    origin = np.array([env.agent.pos[0], env.agent.pos[2]], dtype=np.float64)
-    rel = pos - origin
-    dist = np.maximum(np.hypot(rel[:, 0], rel[:, 1]), 1e-6)
-    bearing = np.arctan2(-rel[:, 1], rel[:, 0]) - env.agent.dir
-    bearing = (bearing + np.pi) % (2 * np.pi) - np.pi
-    half = np.arcsin(np.clip(rad / dist, 0.0, 1.0))
-    in_fov = np.abs(bearing) < horizontal_fov(env) + half
-    carried = env.agent.carrying
-    if not in_fov.any():
-        return in_fov
-    segs = env._wall_segs_2d if hasattr(env, "_wall_segs_2d") else None
-    if segs is None or len(segs) != len(env.wall_segs):
-        segs = np.asarray(env.wall_segs, dtype=np.float64)[:, :, [0, 2]]
-        env._wall_segs_2d = segs
-    visible = in_fov & ~_ray_hits_segments(origin, pos, segs)
-    # Occlusion by nearer objects: the ray to object k passes through the disc of object m.
-    unit = rel / dist[:, None]
-    proj = unit @ rel.T  # (k, m): distance along ray k of object m's centre
-    perp2 = (rel**2).sum(1)[None, :] - proj**2
-    blocks = (proj > 0) & (proj < dist[:, None] - rad[:, None]) & (perp2 < (rad**2)[None, :])
-    np.fill_diagonal(blocks, False)
-    if carried is not None:
-        idx = next(i for i, e in enumerate(objects) if e is carried)
-        blocks[:, idx] = False
-    visible &= ~blocks.any(axis=1)
-    return visible[:n]
+def _wall_list(env: Any) -> list[tuple[float, float, float, float]]:
+    """Wall segments as (ax, az, ex, ez) tuples, cached on the env per floor plan."""
+    cached = getattr(env, "_label_walls", None)
+    if cached is not None and cached[0] is env.wall_segs:
+        return cached[1]
+    segs = [
+        (float(a[0]), float(a[2]), float(b[0] - a[0]), float(b[2] - a[2]))
+        for a, b in np.asarray(env.wall_segs, dtype=np.float64)
+    ]
+    env._label_walls = (env.wall_segs, segs)
+    return segs
+
+
+def visible_objects(env: Any) -> list[bool]:
+    """Which of ``env.objects`` are in the agent's view now (pure Python: 5-10 objects)."""
+    agent = env.agent
+    ox, oz, heading = float(agent.pos[0]), float(agent.pos[2]), float(agent.dir)
+    fov = horizontal_fov(env)
+    carried = agent.carrying
+    rel = []
+    for ent in env.objects:
+        dx, dz = float(ent.pos[0]) - ox, float(ent.pos[2]) - oz
+        rel.append((dx, dz, max(math.hypot(dx, dz), 1e-6), float(ent.radius)))
+    walls = None
+    visible = []
+    for k, (dx, dz, dist, rad) in enumerate(rel):
+        bearing = (math.atan2(-dz, dx) - heading + math.pi) % (2 * math.pi) - math.pi
+        if abs(bearing) >= fov + math.asin(min(rad / dist, 1.0)):
+            visible.append(False)
+            continue
+        occluded = False
+        for m, (mx, mz, mdist, mrad) in enumerate(rel):
+            if m == k or env.objects[m] is carried:
+                continue
+            proj = (dx * mx + dz * mz) / dist
+            if 0.0 < proj < dist - rad and mdist * mdist - proj * proj < mrad * mrad:
+                occluded = True
+                break
+        if not occluded:
+            walls = _wall_list(env) if walls is None else walls
+            occluded = _crosses_wall(ox, oz, ox + dx, oz + dz, walls)
+        visible.append(not occluded)
+    return visible
 
 
 def privileged_labels(env: Any, target: Any) -> dict[str, Any]:

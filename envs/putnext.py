@@ -2,9 +2,9 @@
 
 Actions: 0 turn_left, 1 turn_right, 2 move_forward, 3 pickup, 4 drop, 5 move_back (a carried
 object can wedge the agent against a wall or an object; backing out frees it). Picking up the
-object to move advances to the placing stage; picking up any other object is ``wrong_object``. Dropping the
-object next to the reference object (MiniWorld's ``near`` test) succeeds; dropping it elsewhere
-returns to the first stage (pick it up again). Walking into objects is harmless.
+object to move advances to the placing stage; picking up any other object is ``wrong_object``.
+Dropping the object next to the reference object (MiniWorld's ``near`` test) succeeds; dropping it
+elsewhere returns to the first stage (pick it up again). Walking into objects is harmless.
 """
 
 from __future__ import annotations

@@ -1,0 +1,60 @@
+"""The ``miniground`` command line: a thin dispatcher to each module's own ``main(argv)``.
+
+Every command module parses its own arguments, so ``miniground CMD --help`` is that module's help.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "envs": ("envs.commands:list_main", "list the task ids with a one-line description each"),
+    "expert": ("policies.run_expert:main", "run the privileged expert and report its figures"),
+    "bench envs": ("envs.commands:bench_main", "env steps/s next to raw MiniWorld and the expert"),
+    "bench agent": ("agent.bench_agent:main", "agent parameter counts and inference latency"),
+}
+"""Command words -> "module:function" taking ``argv`` and returning an exit code."""
+
+
+def _usage() -> str:
+    width = max(len(name) for name in COMMANDS)
+    lines = ["usage: miniground COMMAND [options]   (miniground COMMAND --help for options)", ""]
+    lines += [f"  {name:<{width}}  {desc}" for name, (_, desc) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def _resolve(argv: list[str]) -> tuple[str, list[str]] | None:
+    """Longest command-word prefix of ``argv`` that names a command."""
+    for n in (2, 1):
+        name = " ".join(argv[:n])
+        if len(argv) >= n and name in COMMANDS:
+            return name, argv[n:]
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``miniground`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(_usage())
+        return 0
+    found = _resolve(argv)
+    if found is None:
+        print(f"miniground: unknown command {' '.join(argv[:2])!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    name, rest = found
+    module_name, func_name = COMMANDS[name][0].split(":")
+    func = getattr(importlib.import_module(module_name), func_name)
+    try:
+        return int(func(rest) or 0)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"miniground {name}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"miniground {name}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
