@@ -13,6 +13,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "expert": ("policies.run_expert:main", "run the privileged expert and report its figures"),
     "bench envs": ("envs.commands:bench_main", "env steps/s next to raw MiniWorld and the expert"),
     "bench agent": ("agent.bench_agent:main", "agent parameter counts and inference latency"),
+    "demos": ("agent.demos:main", "generate sharded expert demonstrations"),
 }
 """Command words -> "module:function" taking ``argv`` and returning an exit code."""
 
