@@ -256,6 +256,7 @@ class MiniGroundEnv(mw.MiniWorldEnv):
         self.stage = 0
         self.outcome = None
         self.reached: Entity | None = None
+        self.seen_ids: set[int] = set()
         self.path_length = 0.0
         self._fields: dict[Any, tuple[navigation.Grid, np.ndarray]] = {}
         image, _ = super().reset(seed=seed, options=options)
@@ -410,6 +411,8 @@ class MiniGroundEnv(mw.MiniWorldEnv):
     def _info(self) -> dict[str, Any]:
         target = self.target
         priv = labels.privileged_labels(self, target)
+        if priv["target_visible"]:
+            self.seen_ids.add(id(target))
         reached = self.reached
         return {
             "is_success": self.outcome == "success",
@@ -430,6 +433,7 @@ class MiniGroundEnv(mw.MiniWorldEnv):
             "agent_pos": (float(self.agent.pos[0]), float(self.agent.pos[2])),
             "agent_dir": float(self.agent.dir),
             "target_pos": (float(target.pos[0]), float(target.pos[2])),
+            "target_seen": id(target) in self.seen_ids,
             **priv,
         }
 

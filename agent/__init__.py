@@ -1,0 +1,1 @@
+"""miniground's learner: perception, text encoders, the agent, training and evaluation."""

@@ -1,0 +1,151 @@
+"""Agent configuration: one dataclass, stored as ``config.json`` in every checkpoint."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+FUSIONS: tuple[str, ...] = ("concat", "film", "gated", "cross_attention")
+"""Fusion modes of the perception module."""
+
+MEMORIES: tuple[str, ...] = ("gru", "lstm")
+"""Recurrent cores of the policy."""
+
+TEXT_ENCODERS: tuple[str, ...] = ("transformer", "gru", "pretrained:minilm", "pretrained:<dir>")
+"""Text encoder specs (``pretrained:<dir>`` names any local Hugging Face encoder directory)."""
+
+
+@dataclass
+class AgentConfig:
+    """Everything needed to rebuild an agent's network (not its training)."""
+
+    obs_height: int = 60
+    """Height in pixels of the camera frames the agent sees."""
+    obs_width: int = 80
+    """Width in pixels of the camera frames the agent sees."""
+    num_actions: int = 3
+    """Size of the discrete action space (3 for go-to tasks, 5 with pickup/drop)."""
+    text_encoder: str = "transformer"
+    """'transformer' | 'gru' | 'pretrained:minilm' | 'pretrained:<local HF encoder dir>'."""
+    fusion: str = "film"
+    """How vision and language meet: 'concat' | 'film' | 'gated' | 'cross_attention'."""
+    cnn_channels: tuple[int, ...] = (16, 32, 32)
+    """Output channels of each conv layer of the vision encoder."""
+    cnn_kernels: tuple[int, ...] = (5, 3, 3)
+    """Kernel size of each conv layer (same length as cnn_channels)."""
+    cnn_strides: tuple[int, ...] = (2, 2, 2)
+    """Stride of each conv layer (same length as cnn_channels)."""
+    text_size: int = 64
+    """Width of the instruction encoding (token features and pooled vector)."""
+    text_layers: int = 2
+    """Layers of the transformer text encoder (GRU encoder: always one layer)."""
+    text_heads: int = 2
+    """Attention heads of the transformer text encoder and of cross-attention fusion."""
+    max_text_len: int = 32
+    """Instructions are truncated to this many tokens."""
+    film_layers: int = 2
+    """Number of FiLM-conditioned conv blocks (fusion='film')."""
+    state_size: int = 128
+    """Width of the fused state vector given to the policy."""
+    memory: str = "gru"
+    """Recurrent core of the policy: 'gru' | 'lstm'."""
+    memory_size: int = 128
+    """Hidden size of the recurrent core (an LSTM memory packs h and c: twice this)."""
+    head_hidden: int = 64
+    """Hidden width of the actor and critic MLP heads."""
+    aux_heads: bool = True
+    """Add auxiliary prediction heads (target visible/bearing/distance, visible colours/shapes)."""
+    freeze_pretrained: bool = True
+    """Keep a pretrained text encoder frozen (its weights then stay out of model.safetensors)."""
+    text_cache_size: int = 1024
+    """Bound on the number of instruction encodings cached during no-grad rollouts."""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first malformed field."""
+        for name in ("obs_height", "obs_width", "text_size", "state_size", "memory_size"):
+            _positive_int(self, name)
+        for name in ("num_actions", "max_text_len", "head_hidden", "text_layers", "text_heads"):
+            _positive_int(self, name)
+        _positive_int(self, "text_cache_size")
+        _positive_int(self, "film_layers")
+        if self.num_actions < 2:
+            raise ValueError(f"num_actions must be >= 2, got {self.num_actions}")
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"unknown fusion {self.fusion!r}; choose one of {', '.join(FUSIONS)}")
+        if self.memory not in MEMORIES:
+            raise ValueError(f"unknown memory {self.memory!r}; choose one of {', '.join(MEMORIES)}")
+        te = self.text_encoder
+        if not isinstance(te, str) or not (
+            te in ("transformer", "gru") or (te.startswith("pretrained:") and len(te) > 11)
+        ):
+            raise ValueError(
+                f"unknown text_encoder {te!r}; choose one of {', '.join(TEXT_ENCODERS)}"
+            )
+        for name in ("cnn_channels", "cnn_kernels", "cnn_strides"):
+            value = tuple(getattr(self, name))
+            if not value or not all(isinstance(v, int) and v > 0 for v in value):
+                raise ValueError(f"{name} must be a non-empty sequence of positive ints")
+            setattr(self, name, value)
+        if not len(self.cnn_channels) == len(self.cnn_kernels) == len(self.cnn_strides):
+            raise ValueError("cnn_channels, cnn_kernels and cnn_strides must have the same length")
+        if self.text_size % self.text_heads:
+            raise ValueError(
+                f"text_size ({self.text_size}) must be divisible by text_heads ({self.text_heads})"
+            )
+        for name in ("aux_heads", "freeze_pretrained"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
+
+    @property
+    def is_pretrained(self) -> bool:
+        """Whether the text encoder is a pretrained Hugging Face model."""
+        return self.text_encoder.startswith("pretrained:")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (tuples become lists)."""
+        return {
+            f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
+            for f in dataclasses.fields(self)
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AgentConfig:
+        """Build a config from a dict; ValueError on unknown, mistyped or malformed fields."""
+        if not isinstance(data, dict):
+            raise ValueError(f"agent config must be a JSON object, got {type(data).__name__}")
+        hints = typing.get_type_hints(cls)
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown agent config field(s): {', '.join(unknown)}")
+        kwargs: dict[str, Any] = {}
+        for name, value in data.items():
+            hint = hints[name]
+            if hint is bool:
+                ok = isinstance(value, bool)
+            elif hint is int:
+                ok = isinstance(value, int) and not isinstance(value, bool)
+            elif hint is str:
+                ok = isinstance(value, str)
+            else:  # tuple[int, ...]
+                ok = isinstance(value, (list, tuple)) and all(
+                    isinstance(v, int) and not isinstance(v, bool) for v in value
+                )
+                value = tuple(value) if ok else value
+            if not ok:
+                raise ValueError(
+                    f"agent config field {name!r} has the wrong type: {value!r} (expected {hint})"
+                )
+            kwargs[name] = value
+        return cls(**kwargs)
+
+
+def _positive_int(config: AgentConfig, name: str) -> None:
+    value = getattr(config, name)
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
