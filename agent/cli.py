@@ -13,7 +13,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "expert": ("policies.run_expert:main", "run the privileged expert and report its figures"),
     "bench envs": ("envs.commands:bench_main", "env steps/s next to raw MiniWorld and the expert"),
     "bench agent": ("agent.bench_agent:main", "agent parameter counts and inference latency"),
+    "eval": ("agent.eval_cli:main", "success, SPL and grounding metrics of checkpoints/baselines"),
+    "record": ("agent.video:main", "rollout videos (MP4/GIF) of a checkpoint or a baseline"),
+    "bench eval": ("agent.eval_cli:bench_main", "wall time of a 200-episode evaluation"),
     "demos": ("agent.demos:main", "generate sharded expert demonstrations"),
+    "train bc": ("agent.imitation:bc_main", "behaviour cloning on demonstrations"),
+    "train dagger": ("agent.dagger:dagger_main", "DAgger rounds on top of behaviour cloning"),
 }
 """Command words -> "module:function" taking ``argv`` and returning an exit code."""
 

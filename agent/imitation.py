@@ -1,0 +1,327 @@
+"""Behaviour cloning: whole-episode sequence batches through the recurrent agent.
+
+``miniground train bc --demos DIR [--config FILE] [--field value ...] [--resume RUN_DIR]``.
+Losses: cross-entropy on the expert's action, plus auxiliary losses on the privileged labels
+recorded with the demos (weight ``aux_weight``). Truncated BPTT: memory is carried across
+``bptt``-step chunks of an episode with the gradient cut between chunks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from agent.agent import Agent
+from agent.bc_data import Batch, EpisodeSampler, aux_losses, masked_mean
+from agent.checkpoint import latest_checkpoint, load_training_state, save_checkpoint
+from agent.config import AgentConfig
+from agent.configs import config_to_dict, load_config, read_toml
+from agent.demos import Episodes, load_demos, read_manifest
+from agent.io import atomic_write_json, seed_everything, versions
+from agent.learner_rollout import RolloutResult, run_learner
+from agent.runs import make_run_dir
+
+
+@dataclass
+class BCConfig:
+    """Behaviour-cloning settings (also the base of DAgger's)."""
+
+    demos: str = ""
+    """Directory of expert demonstrations (``miniground demos``)."""
+    out: str = ""
+    """Run directory; default runs/<name>__<seed>__<timestamp>."""
+    name: str = "bc"
+    """Experiment name used in the default run directory."""
+    seed: int = 0
+    """Seed of python, numpy, torch and batch sampling."""
+    device: str = "cpu"
+    """'cpu', 'cuda' or 'auto'."""
+    threads: int = 2
+    """torch intra-op threads (the machine's cores)."""
+    updates: int = 2000
+    """Gradient updates."""
+    batch_episodes: int = 16
+    """Whole episodes per batch."""
+    bptt: int = 40
+    """Truncated-BPTT chunk length in steps."""
+    lr: float = 1e-3
+    """Peak learning rate (Adam)."""
+    lr_final_ratio: float = 0.1
+    """Cosine decay ends at lr * this ratio."""
+    warmup: int = 50
+    """Linear warm-up updates."""
+    weight_decay: float = 0.0
+    """AdamW weight decay."""
+    grad_clip: float = 1.0
+    """Global gradient-norm clip."""
+    aux_weight: float = 0.5
+    """Weight of the auxiliary losses on privileged labels (0 disables them)."""
+    hflip: float = 0.5
+    """Probability of mirroring an episode (left/right turns swapped)."""
+    eval_interval: int = 500
+    """Updates between periodic evaluations (0: only at the end)."""
+    eval_episodes: int = 30
+    """Episodes per periodic evaluation (held-out seeds)."""
+    eval_seed: int = 1_000_000
+    """First env seed of periodic evaluations (disjoint from demo seeds)."""
+    checkpoint_interval: int = 500
+    """Updates between checkpoints."""
+    log_interval: int = 25
+    """Updates between TensorBoard scalars."""
+    agent: AgentConfig = field(default_factory=AgentConfig)
+    """The network."""
+
+
+def lr_at(config: BCConfig, step: int, total: int, peak: float | None = None) -> float:
+    """Warm-up then cosine decay from ``peak`` (default ``lr``) to ``peak * lr_final_ratio``."""
+    peak = config.lr if peak is None else peak
+    if step < config.warmup:
+        return peak * (step + 1) / config.warmup
+    progress = min(1.0, (step - config.warmup) / max(1, total - config.warmup))
+    floor = peak * config.lr_final_ratio
+    return floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * progress))
+
+
+class BCTrainer:
+    """Holds the agent, optimizer, sampler and run directory of one imitation run."""
+
+    def __init__(self, config: BCConfig, episodes: Episodes, manifest: dict[str, Any]) -> None:
+        from agent.device import resolve_device
+
+        self.config = config
+        self.manifest = manifest
+        torch.set_num_threads(config.threads)
+        seed_everything(config.seed)
+        self.device = resolve_device(config.device)
+        self.agent = Agent(config.agent).to(self.device)
+        self.optimizer = torch.optim.AdamW(
+            self.agent.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        )
+        self.rng = np.random.default_rng(config.seed)
+        self.sampler = EpisodeSampler(episodes, config.batch_episodes, self.rng)
+        self.step = 0
+        self.history: list[dict[str, Any]] = []
+        self.run_dir = Path(config.out) if config.out else make_run_dir(config.name, config.seed)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self._env: Any = None
+        self._writer: Any = None
+
+    # ------------------------------------------------------------------ infrastructure
+    @property
+    def writer(self) -> Any:
+        """TensorBoard writer (created on first use)."""
+        if self._writer is None:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self._writer = SummaryWriter(str(self.run_dir / "tb"))
+        return self._writer
+
+    def env(self) -> Any:
+        """This process's single evaluation env."""
+        if self._env is None:
+            import envs
+
+            self._env = envs.make(self.manifest["task"], **self.manifest["env_kwargs"])
+        return self._env
+
+    def set_episodes(self, episodes: Episodes) -> None:
+        """Train on a new episode set from now on (DAgger aggregation)."""
+        self.sampler = EpisodeSampler(episodes, self.config.batch_episodes, self.rng)
+
+    def save(self) -> Path:
+        """Checkpoint agent, optimizer and RNG state; write the run's config."""
+        atomic_write_json(
+            self.run_dir / "config.json",
+            {"train": config_to_dict(self.config), "demos": self.manifest, "versions": versions()},
+        )
+        return save_checkpoint(
+            self.run_dir, self.agent, self.optimizer, self.step, self.rng,
+            {"history": self.history},
+        )  # fmt: skip
+
+    def resume(self, run_dir: str | Path) -> None:
+        """Continue from the latest checkpoint of ``run_dir``."""
+        ckpt = latest_checkpoint(run_dir)
+        loaded = Agent.from_pretrained(ckpt, device=self.device)
+        self.agent.load_state_dict(loaded.state_dict())
+        self.step, extra = load_training_state(ckpt, self.optimizer, self.rng)
+        self.history = extra.get("history", [])
+        self.run_dir = Path(run_dir)
+
+    # ------------------------------------------------------------------ training
+    def loss(self, batch: Batch) -> dict[str, float]:
+        """Forward/backward one batch chunk by chunk; return the logged scalars."""
+        agent, cfg = self.agent, self.config
+        t_len, b = batch.actions.shape
+        memory = agent.initial_memory(b)
+        total_steps = batch.mask.sum().clamp(min=1)
+        logs: dict[str, float] = {}
+        correct = 0
+        for t0 in range(0, t_len, cfg.bptt):
+            sl = slice(t0, min(t_len, t0 + cfg.bptt))
+            mask = batch.mask[sl].to(self.device)
+            out = agent.evaluate_sequence(
+                batch.images[sl].to(self.device), batch.missions,
+                batch.actions[sl].to(self.device), batch.starts[sl].to(self.device),
+                memory.detach(),
+            )  # fmt: skip
+            memory = out.memory
+            weight = mask.sum() / total_steps
+            policy = masked_mean(-out.log_prob, mask)
+            loss = policy
+            parts = {"policy": policy}
+            if cfg.aux_weight > 0:
+                labels = {k: v[sl].to(self.device) for k, v in batch.labels.items()}
+                for name, value in aux_losses(out.aux, labels, mask).items():
+                    parts[f"aux/{name}"] = value
+                    loss = loss + cfg.aux_weight * value
+            (loss * weight).backward()
+            pred = out.logits.argmax(-1)
+            correct += int(((pred == batch.actions[sl].to(self.device)) & mask).sum())
+            for k, v in parts.items():
+                logs[k] = logs.get(k, 0.0) + float(v.detach()) * float(weight)
+        logs["accuracy"] = correct / float(total_steps)
+        return logs
+
+    def update(self, total: int, start: int = 0, peak: float | None = None) -> dict[str, float]:
+        """One gradient update; the schedule runs from update ``start`` to ``total``."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr_at(self.config, self.step - start, total - start, peak)
+        self.agent.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        logs = self.loss(self.sampler.sample(self.config.hflip))
+        logs["grad_norm"] = float(
+            torch.nn.utils.clip_grad_norm_(self.agent.parameters(), self.config.grad_clip)
+        )
+        self.optimizer.step()
+        self.step += 1
+        logs["lr"] = self.optimizer.param_groups[0]["lr"]
+        return logs
+
+    def evaluate(self, episodes: int, seed: int, tag: str = "eval") -> RolloutResult:
+        """Greedy success on held-out seeds in this process's env; logged to TensorBoard."""
+        result = run_learner(self.env(), self.agent, [seed + i for i in range(episodes)])
+        self.writer.add_scalar(f"{tag}/success_rate", result.success_rate, self.step)
+        self.writer.add_scalar(
+            f"{tag}/wrong_object", result.outcome_rate("wrong_object"), self.step
+        )
+        self.writer.add_scalar(f"{tag}/spl", float(np.mean(result.spl_terms)), self.step)
+        self.history.append(
+            {"step": self.step, "tag": tag, "success_rate": result.success_rate,
+             "wrong_object": result.outcome_rate("wrong_object"), "episodes": episodes}
+        )  # fmt: skip
+        return result
+
+    def fit(
+        self, updates: int, desc: str = "bc", start: int = 0, peak: float | None = None
+    ) -> None:
+        """Run updates up to ``updates`` in total (continuing from ``self.step``).
+
+        Args:
+            updates: the step count to stop at.
+            desc: progress-bar label.
+            start: step at which this phase's learning-rate schedule began.
+            peak: this phase's peak learning rate (default: ``config.lr``).
+        """
+        cfg = self.config
+        bar = tqdm(total=updates, initial=self.step, desc=desc, unit="upd")
+        t0, frames = time.perf_counter(), 0
+        while self.step < updates:
+            logs = self.update(updates, start, peak)
+            frames += cfg.batch_episodes
+            if self.step % cfg.log_interval == 0 or self.step == updates:
+                for k, v in logs.items():
+                    self.writer.add_scalar(f"train/{k}", v, self.step)
+                bar.set_postfix(loss=f"{logs['policy']:.3f}", acc=f"{logs['accuracy']:.2f}")
+            if cfg.eval_interval and self.step % cfg.eval_interval == 0 and self.step < updates:
+                result = self.evaluate(cfg.eval_episodes, cfg.eval_seed)
+                bar.write(f"update {self.step}: success {result.success_rate:.2f}")
+            if self.step % cfg.checkpoint_interval == 0 or self.step == updates:
+                self.save()
+            bar.update(1)
+        bar.close()
+        rate = frames / max(time.perf_counter() - t0, 1e-9)
+        self.writer.add_scalar("train/episodes_per_s", rate, self.step)
+
+    def close(self) -> None:
+        """Release the env and flush logs."""
+        if self._writer is not None:
+            self._writer.close()
+        if self._env is not None:
+            self._env.close()
+
+
+def prepare(config: BCConfig) -> tuple[Episodes, dict[str, Any]]:
+    """Load the demos and fit the agent's action count and frame size to their task."""
+    if not config.demos:
+        raise ValueError("no demonstrations given: pass --demos DIR (see `miniground demos`)")
+    manifest = read_manifest(config.demos)
+    episodes = load_demos(config.demos)
+    import envs
+
+    env = envs.make(manifest["task"], **manifest["env_kwargs"])
+    config.agent = dataclasses.replace(
+        config.agent,
+        num_actions=int(env.action_space.n),
+        obs_height=int(episodes.images.shape[1]),
+        obs_width=int(episodes.images.shape[2]),
+    )
+    env.close()
+    return episodes, manifest
+
+
+def parse_train_args(
+    prog: str, argv: list[str] | None, cls: type
+) -> tuple[Any, argparse.Namespace]:
+    """``--config FILE``, ``--resume RUN_DIR`` and ``--field value`` overrides of ``cls``."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=__doc__,
+        epilog="Any config field can be overridden: --updates 3000 --agent.fusion gated",
+    )
+    parser.add_argument("--config", help="TOML experiment file (e.g. experiments/quickstart.toml)")
+    parser.add_argument("--resume", help="run directory to continue")
+    args, rest = parser.parse_known_args(argv)
+    if args.resume and not args.config and (Path(args.resume) / "config.json").exists():
+        import json
+
+        saved = json.loads((Path(args.resume) / "config.json").read_text())["train"]
+        return _from_saved(cls, saved, rest), args
+    section = read_toml(args.config).get("bc", {}) if args.config else None
+    config = load_config(cls, None, rest) if section is None else _from_saved(cls, section, rest)
+    return config, args
+
+
+def _from_saved(cls: type, values: dict[str, Any], overrides: list[str]) -> Any:
+    from agent.configs import _build, _merge, parse_overrides
+
+    names = {f.name for f in dataclasses.fields(cls)}
+    return _build(
+        cls, _merge({k: v for k, v in values.items() if k in names}, parse_overrides(overrides))
+    )
+
+
+def bc_main(argv: list[str] | None = None) -> int:
+    """``miniground train bc``."""
+    config, args = parse_train_args("miniground train bc", argv, BCConfig)
+    episodes, manifest = prepare(config)
+    trainer = BCTrainer(config, episodes, manifest)
+    if args.resume:
+        trainer.resume(args.resume)
+    print(f"run directory: {trainer.run_dir}")
+    trainer.fit(config.updates)
+    result = trainer.evaluate(max(config.eval_episodes, 50), config.eval_seed, tag="final")
+    trainer.close()
+    print(
+        f"final greedy success on {len(result.outcomes)} held-out seeds: {result.success_rate:.2f}"
+    )
+    return 0
