@@ -38,7 +38,13 @@ class Batch:
 class EpisodeSampler:
     """Samples batches of whole episodes of similar length from an :class:`Episodes` set."""
 
-    def __init__(self, episodes: Episodes, batch_episodes: int, rng: np.random.Generator):
+    def __init__(
+        self,
+        episodes: Episodes,
+        batch_episodes: int,
+        rng: np.random.Generator,
+        flip_scans: bool = True,
+    ) -> None:
         if episodes.num_episodes == 0:
             raise ValueError("no episodes to train on")
         self.ep = episodes
@@ -48,6 +54,7 @@ class EpisodeSampler:
         self.batch = min(batch_episodes, episodes.num_episodes)
         self.rng = rng
         self.order = np.argsort(episodes.lengths, kind="stable")
+        self.flip_scans = flip_scans or "target_seen" not in self.labels
 
     def sample(self, hflip: float = 0.0) -> Batch:
         """B episodes around a random length quantile (bucketed), each flipped with p=hflip."""
@@ -72,9 +79,13 @@ class EpisodeSampler:
             cols = torch.from_numpy(np.flatnonzero(flips))
             images[:, cols] = images[:, cols].flip(dims=[3])
             a = actions[:, cols]
-            actions[:, cols] = torch.where(
+            swapped = torch.where(
                 a == TURN_LEFT, TURN_RIGHT, torch.where(a == TURN_RIGHT, TURN_LEFT, a)
             )
+            if not self.flip_scans:
+                # A scan (target not yet seen) turns left in the mirrored world too.
+                swapped = torch.where(labels["target_seen"][:, cols].bool(), swapped, a)
+            actions[:, cols] = swapped
             labels["target_bearing"][:, cols] = -labels["target_bearing"][:, cols]
         starts = torch.zeros(t_len, len(episodes), dtype=torch.bool)
         starts[0] = True

@@ -88,7 +88,7 @@ def run_learner_collect(
 
     result = run_learner(
         trainer.env(), trainer.agent, seeds, beta=beta, sample=sample, collect=True,
-        rng=trainer.rng, progress=bar,
+        rng=trainer.rng, progress=bar, teacher=trainer.teacher,
     )  # fmt: skip
     assert result.episodes is not None
     return result.episodes

@@ -27,6 +27,7 @@ from agent.io import atomic_write_bytes, atomic_write_json, sha256_file, version
 
 LABEL_KEYS: tuple[str, ...] = (
     "target_visible",
+    "target_seen",
     "target_bearing",
     "target_distance",
     "visible_colors",
@@ -144,7 +145,7 @@ class EpisodeBuilder:
             rewards=np.asarray(self.rewards, dtype=np.float32),
             labels={
                 k: np.asarray(v, dtype=np.float32)
-                if k != "target_visible"
+                if k not in ("target_visible", "target_seen")
                 else np.asarray(v, dtype=bool)
                 for k, v in self.labels.items()
             },
@@ -173,11 +174,11 @@ def _worker_env(task: str, env_kwargs: dict[str, Any]) -> Any:
     return _WORKER_ENV["env"]
 
 
-def expert_episodes(env: Any, seeds: list[int]) -> Episodes:
-    """Run the expert on each seed in ``env`` and record every step."""
-    from policies.expert import Expert
+def expert_episodes(env: Any, seeds: list[int], teacher: str = "expert") -> Episodes:
+    """Run the expert (or the scanning teacher) on each seed in ``env``; record every step."""
+    from policies.teacher import make_teacher
 
-    expert = Expert(env)
+    expert = make_teacher(env, teacher)
     builder = EpisodeBuilder()
     for seed in seeds:
         obs, info = env.reset(seed=int(seed))
@@ -195,7 +196,7 @@ def expert_episodes(env: Any, seeds: list[int]) -> Episodes:
 def _make_shard(spec: dict[str, Any]) -> dict[str, Any]:
     """Generate and write one shard (runs in a worker process); return its sidecar record."""
     env = _worker_env(spec["task"], spec["env_kwargs"])
-    episodes = expert_episodes(env, spec["seeds"])
+    episodes = expert_episodes(env, spec["seeds"], spec["teacher"])
     out = Path(spec["path"])
     import io
 
@@ -236,6 +237,7 @@ def generate_demos(
     episodes_per_shard: int = 50,
     env_kwargs: dict[str, Any] | None = None,
     progress: bool = True,
+    teacher: str = "expert",
 ) -> dict[str, Any]:
     """Write (or finish) an expert dataset and return its manifest."""
     import envs
@@ -253,12 +255,10 @@ def generate_demos(
     manifest_path = out_dir / "manifest.json"
     if manifest_path.exists():
         old = json.loads(manifest_path.read_text())
-        same = (old["task"], old["seed"], old["env_kwargs"], old["episodes_per_shard"]) == (
-            task,
-            seed,
-            kwargs,
-            episodes_per_shard,
-        )
+        same = (
+            old["task"], old["seed"], old["env_kwargs"], old["episodes_per_shard"],
+            old.get("teacher", "expert"),
+        ) == (task, seed, kwargs, episodes_per_shard, teacher)  # fmt: skip
         if not same:
             raise DatasetError(
                 f"{out_dir} already holds a different dataset (task/seed/env kwargs/shard size); "
@@ -273,6 +273,7 @@ def generate_demos(
                 "env_kwargs": kwargs,
                 "seeds": [seed + first + k for k in range(count)],
                 "path": str(out_dir / f"shard_{i:05d}.npz"),
+                "teacher": teacher,
             }
         )
     records: dict[str, dict[str, Any]] = {}
@@ -321,6 +322,7 @@ def generate_demos(
         "seed": seed,
         "episodes": episodes,
         "episodes_per_shard": episodes_per_shard,
+        "teacher": teacher,
         "frames": sum(s["frames"] for s in shards),
         "successes": sum(s["successes"] for s in shards),
         "shards": shards,
@@ -390,6 +392,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the first episode")
     parser.add_argument("--split", default="train", help="instruction split")
     parser.add_argument("--episodes-per-shard", type=int, default=50, help="shard size")
+    parser.add_argument(
+        "--teacher", default="expert", choices=("expert", "scan"),
+        help="expert: privileged planner; scan: turns left until the target was seen first",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     start = time.perf_counter()
     manifest = generate_demos(
@@ -399,8 +405,8 @@ def main(argv: list[str] | None = None) -> int:
         args.seed,
         args.workers,
         args.split,
-        args.episodes_per_shard,
-    )
+        args.episodes_per_shard, teacher=args.teacher,
+    )  # fmt: skip
     elapsed = time.perf_counter() - start
     print(
         f"{manifest['episodes']} episodes, {manifest['frames']} frames, "

@@ -107,7 +107,8 @@ class BCTrainer:
             self.agent.parameters(), lr=config.lr, weight_decay=config.weight_decay
         )
         self.rng = np.random.default_rng(config.seed)
-        self.sampler = EpisodeSampler(episodes, config.batch_episodes, self.rng)
+        self.teacher = str(manifest.get("teacher", "expert"))
+        self.sampler = self._sampler(episodes)
         self.step = 0
         self.history: list[dict[str, Any]] = []
         self.run_dir = Path(config.out) if config.out else make_run_dir(config.name, config.seed)
@@ -133,9 +134,14 @@ class BCTrainer:
             self._env = envs.make(self.manifest["task"], **self.manifest["env_kwargs"])
         return self._env
 
+    def _sampler(self, episodes: Episodes) -> EpisodeSampler:
+        # A scanning teacher's left turns stay left turns in mirrored episodes.
+        flip_scans = self.teacher != "scan"
+        return EpisodeSampler(episodes, self.config.batch_episodes, self.rng, flip_scans)
+
     def set_episodes(self, episodes: Episodes) -> None:
         """Train on a new episode set from now on (DAgger aggregation)."""
-        self.sampler = EpisodeSampler(episodes, self.config.batch_episodes, self.rng)
+        self.sampler = self._sampler(episodes)
 
     def save(self) -> Path:
         """Checkpoint agent, optimizer and RNG state; write the run's config."""

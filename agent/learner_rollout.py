@@ -46,6 +46,7 @@ def run_learner(
     collect: bool = False,
     rng: np.random.Generator | None = None,
     progress: Any = None,
+    teacher: str = "expert",
 ) -> RolloutResult:
     """Run ``agent`` on each seed; optionally mix in and record the expert's labels.
 
@@ -58,10 +59,11 @@ def run_learner(
         collect: record frames with the expert's action as the label (needs the expert).
         rng: generator for the mixing coin flips.
         progress: optional tqdm bar updated once per episode.
+        teacher: who labels the states: 'expert' or 'scan' (see policies.teacher).
     """
-    from policies.expert import Expert
+    from policies.teacher import make_teacher
 
-    expert = Expert(env) if (collect or beta > 0) else None
+    expert = make_teacher(env, teacher) if (collect or beta > 0) else None
     rng = rng or np.random.default_rng(0)
     builder = EpisodeBuilder() if collect else None
     result = RolloutResult()

@@ -1,0 +1,33 @@
+"""An imitable teacher: the expert, but it only uses what the learner could have seen.
+
+The privileged expert turns toward a target it cannot see (the shorter way round), a decision no
+camera-based learner can copy: from pixels it looks like a coin flip. The teacher instead scans
+(turns left) until the current target has been in view at least once this episode, then hands over
+to the expert, whose plan from then on is predictable from what was seen (with memory).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from policies.expert import Expert
+
+
+class ScanningTeacher(Expert):
+    """Scan left until the current target has been seen this episode; then act as the expert."""
+
+    def act(self) -> int:
+        """The teacher's action in the env's current state."""
+        env = self.env
+        if id(env.target) not in env.seen_ids:
+            return self._turn(1.0)
+        return super().act()
+
+
+def make_teacher(env: Any, kind: str = "expert") -> Expert:
+    """``expert`` (privileged planner) or ``scan`` (scans until the target was seen)."""
+    if kind == "expert":
+        return Expert(env)
+    if kind == "scan":
+        return ScanningTeacher(env)
+    raise ValueError(f"unknown teacher {kind!r}; choose 'expert' or 'scan'")
