@@ -3,11 +3,13 @@
 The privileged expert turns toward a target it cannot see (the shorter way round), a decision no
 camera-based learner can copy: from pixels it looks like a coin flip. The teacher instead scans
 (turns left) until the current target has been in view at least once this episode, then hands over
-to the expert, whose plan from then on is predictable from what was seen (with memory).
+to the expert, whose plan from then on is predictable from what was seen (with memory). When a
+full turn did not reveal the target (it is hidden behind another object), the expert takes over.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from policies.expert import Expert
@@ -19,7 +21,9 @@ class ScanningTeacher(Expert):
     def act(self) -> int:
         """The teacher's action in the env's current state."""
         env = self.env
-        if id(env.target) not in env.seen_ids:
+        turn = env.params.params["turn_step"]
+        full_turn = math.ceil(360 / float(turn.min if env.domain_rand else turn.default))
+        if id(env.target) not in env.seen_ids and env.step_count < full_turn + 1:
             return self._turn(1.0)
         return super().act()
 
