@@ -9,6 +9,10 @@ import importlib
 import sys
 
 COMMANDS: dict[str, tuple[str, str]] = {
+    "quickstart": (
+        "agent.quickstart:main",
+        "the main job: demos -> BC -> DAgger -> eval -> videos",
+    ),
     "envs": ("envs.commands:list_main", "list the task ids with a one-line description each"),
     "expert": ("policies.run_expert:main", "run the privileged expert and report its figures"),
     "bench envs": ("envs.commands:bench_main", "env steps/s next to raw MiniWorld and the expert"),
@@ -17,6 +21,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "record": ("agent.video:main", "rollout videos (MP4/GIF) of a checkpoint or a baseline"),
     "bench eval": ("agent.eval_cli:bench_main", "wall time of a 200-episode evaluation"),
     "demos": ("agent.demos:main", "generate sharded expert demonstrations"),
+    "train ppo": ("agent.ppo:main", "recurrent PPO on parallel envs, from scratch or a checkpoint"),
+    "bench ppo": ("agent.ppo_bench:main", "PPO end-to-end env-steps/s next to raw env-steps/s"),
     "train bc": ("agent.imitation:bc_main", "behaviour cloning on demonstrations"),
     "train dagger": ("agent.dagger:dagger_main", "DAgger rounds on top of behaviour cloning"),
 }

@@ -19,13 +19,9 @@ from agent.imitation import BCConfig, BCTrainer, parse_train_args, prepare
 
 
 @dataclass
-class DAggerConfig(BCConfig):
-    """DAgger settings on top of behaviour cloning's."""
+class DAggerSettings:
+    """The DAgger rounds (shared by ``train dagger`` and the quickstart)."""
 
-    name: str = "dagger"
-    """Experiment name used in the default run directory."""
-    init_from: str = ""
-    """Checkpoint to start from; empty: first train BC on the demos for ``updates`` updates."""
     rounds: int = 2
     """DAgger rounds."""
     episodes_per_round: int = 200
@@ -44,13 +40,24 @@ class DAggerConfig(BCConfig):
     """First env seed of DAgger rollouts (disjoint from demos and evaluation)."""
 
 
-def run_dagger(trainer: BCTrainer, config: DAggerConfig, demos: Episodes) -> list[dict[str, Any]]:
+@dataclass
+class DAggerConfig(DAggerSettings, BCConfig):
+    """``miniground train dagger``: behaviour cloning's settings plus the rounds."""
+
+    name: str = "dagger"
+    """Experiment name used in the default run directory."""
+    init_from: str = ""
+    """Checkpoint to start from; empty: first train BC on the demos for ``updates`` updates."""
+
+
+def run_dagger(trainer: BCTrainer, config: DAggerSettings, demos: Episodes) -> list[dict[str, Any]]:
     """Run the DAgger rounds on a trainer whose agent is already initialised."""
     dataset = demos
     report = []
-    base = trainer.evaluate(config.eval_episodes, config.eval_seed, tag="dagger")
+    evals = trainer.config.eval_episodes, trainer.config.eval_seed
+    base = trainer.evaluate(*evals, tag="dagger")
     report.append({"round": 0, "beta": None, "success_rate": base.success_rate, "frames": 0})
-    print(f"before DAgger: success {base.success_rate:.2f} on {config.eval_episodes} seeds")
+    print(f"before DAgger: success {base.success_rate:.2f} on {evals[0]} seeds")
     for r in range(config.rounds):
         beta = config.beta0 * config.beta_decay**r
         seeds = [
@@ -64,7 +71,7 @@ def run_dagger(trainer: BCTrainer, config: DAggerConfig, demos: Episodes) -> lis
         start = trainer.step
         trainer.fit(start + config.updates_per_round, f"dagger round {r + 1} train", start,
                     config.round_lr)  # fmt: skip
-        result = trainer.evaluate(config.eval_episodes, config.eval_seed, tag="dagger")
+        result = trainer.evaluate(*evals, tag="dagger")
         row = {
             "round": r + 1,
             "beta": beta,
