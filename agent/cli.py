@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench agent": ("agent.bench_agent:main", "agent parameter counts and inference latency"),
     "eval": ("agent.eval_cli:main", "success, SPL and grounding metrics of checkpoints/baselines"),
     "record": ("agent.video:main", "rollout videos (MP4/GIF) of a checkpoint or a baseline"),
+    "bench bc": ("agent.bench_bc:main", "BC trainer samples/s next to bare forward/backward"),
     "bench eval": ("agent.eval_cli:bench_main", "wall time of a 200-episode evaluation"),
     "demos": ("agent.demos:main", "generate sharded expert demonstrations"),
     "train ppo": ("agent.ppo:main", "recurrent PPO on parallel envs, from scratch or a checkpoint"),
