@@ -6,9 +6,13 @@ outcomes are those of GoToObject (0 turn_left, 1 turn_right, 2 move_forward).
 
 from __future__ import annotations
 
+import numpy as np
+
 from envs.goto import GoToObjectEnv
 
 DOOR_WIDTH = 1.6
+DOOR_CLEARANCE = 1.0
+"""Minimum gap (metres) between an object's disc and a doorway's centre, so no door is blocked."""
 WALL_TEXTURES = ("brick_wall", "wood", "concrete", "marble")
 
 
@@ -21,6 +25,16 @@ class MultiRoomGoToEnv(GoToObjectEnv):
     def _room_rects(self) -> list[tuple[float, float, float, float]]:
         s = self.room_size
         return [(0.0, s, 0.0, s), (s, 2 * s, 0.0, s), (0.0, s, s, 2 * s), (s, 2 * s, s, 2 * s)]
+
+    def _door_centres(self) -> list[tuple[float, float]]:
+        s, mid = self.room_size, self.room_size / 2
+        return [(s, mid), (s, s + mid), (mid, s), (s + mid, s)]
+
+    def _placement_ok(self, pos: np.ndarray, radius: float) -> bool:
+        return all(
+            np.hypot(pos[0] - x, pos[2] - z) >= radius + DOOR_CLEARANCE
+            for x, z in self._door_centres()
+        )
 
     def _build_rooms(self) -> None:
         rooms = [

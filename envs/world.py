@@ -207,6 +207,10 @@ class MiniGroundEnv(mw.MiniWorldEnv):
         z = self.np_random.uniform(rz0 + margin, rz1 - margin)
         return np.array([x, 0.0, z])
 
+    def _placement_ok(self, pos: np.ndarray, radius: float) -> bool:
+        """Whether an object of ``radius`` may stand at ``pos`` (subclasses keep doors clear)."""
+        return True
+
     def _place_all(self, objects: list[Entity]) -> None:
         """Place objects then the agent with bounded retries (MiniWorld's own loop is unbounded)."""
         for _ in range(50):
@@ -215,7 +219,7 @@ class MiniGroundEnv(mw.MiniWorldEnv):
             for ent in objects:
                 for _ in range(200):
                     pos = self._sample_point(ent.radius + WALL_GAP)
-                    if all(
+                    if self._placement_ok(pos, ent.radius) and all(
                         np.linalg.norm(pos - p) >= ent.radius + r + OBJECT_GAP for p, r in placed
                     ):
                         placed.append((pos, ent.radius))
