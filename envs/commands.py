@@ -44,7 +44,10 @@ def _measure(kind: str, task: str, seconds: float, seed: int, queue: Any) -> Non
     if kind == "raw":
         import miniworld  # noqa: F401 - registers the MiniWorld ids
 
-        env = gym.make(RAW_ID)
+        from envs.rendering import quiet_stdout
+
+        with quiet_stdout():
+            env = gym.make(RAW_ID)
     else:
         env = envs.make(task)
     policy = None

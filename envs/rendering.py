@@ -7,8 +7,11 @@ who wants a window sets ``MINIGROUND_WINDOW=1`` before importing ``envs``.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import sys
+from collections.abc import Iterator
 
 DEBIAN_PACKAGES = "libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 libglu1-mesa"
 
@@ -99,3 +102,20 @@ def install_fast_texture_loader() -> None:
     from miniworld import opengl
 
     opengl.Texture.load = classmethod(lambda cls, path: _fast_texture_load(path))
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Keep MiniWorld's frame-buffer chatter ("Falling back to num_samples=4") off stdout.
+
+    MiniWorld prints it with ``print`` while building frame buffers, which corrupts ``--json``
+    output; anything else printed meanwhile is passed on to stderr.
+    """
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        yield
+    rest = [
+        line for line in buffer.getvalue().splitlines() if "Falling back to num_samples" not in line
+    ]
+    if rest:
+        print("\n".join(rest), file=sys.stderr)

@@ -17,7 +17,7 @@ from gymnasium import spaces
 
 from envs import labels, navigation
 from envs.language import COLORS, SHAPES, Instruction, check_split, sample_instruction
-from envs.rendering import RENDER_HELP, RenderingUnavailableError, import_miniworld
+from envs.rendering import RENDER_HELP, RenderingUnavailableError, import_miniworld, quiet_stdout
 
 mw = import_miniworld()
 from miniworld.entity import Ball, Box, Entity, Key  # noqa: E402
@@ -100,15 +100,16 @@ class MiniGroundEnv(mw.MiniWorldEnv):
         self.instruction: Instruction | None = None
         self.outcome: str | None = None
         try:
-            super().__init__(
-                max_episode_steps=max_steps,
-                obs_width=obs_width,
-                obs_height=obs_height,
-                window_width=view_size[0],
-                window_height=view_size[1],
-                domain_rand=domain_rand,
-                render_mode=render_mode,
-            )
+            with quiet_stdout():
+                super().__init__(
+                    max_episode_steps=max_steps,
+                    obs_width=obs_width,
+                    obs_height=obs_height,
+                    window_width=view_size[0],
+                    window_height=view_size[1],
+                    domain_rand=domain_rand,
+                    render_mode=render_mode,
+                )
         except RenderingUnavailableError:
             raise
         except Exception as exc:
