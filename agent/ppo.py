@@ -358,7 +358,8 @@ def learning_curve(history: list[dict[str, Any]], bins: int = 20) -> list[dict[s
     width = max(history[-1]["step"] // bins, 1) if history else 1
     sums: dict[int, dict[str, Any]] = {}
     for h in history:
-        p = sums.setdefault(-(-h["step"] // width), {"episodes": 0, "successes": 0, "ret": 0.0})
+        key = min(-(-h["step"] // width), bins)  # the last, rounded-up rollout joins the last bin
+        p = sums.setdefault(key, {"episodes": 0, "successes": 0, "ret": 0.0})
         p["step"] = h["step"]
         for k in ("episodes", "successes", "ret"):
             p[k] += h[k]

@@ -185,22 +185,22 @@ def test_experiment_files_load(name: str) -> None:
 
 
 @pytest.mark.slow
-def test_cli_end_to_end_on_miniworld(tmp_path: Path) -> None:
+def test_cli_fine_tunes_a_checkpoint_on_miniworld(tmp_path: Path, make_config) -> None:
+    Agent(make_config(num_actions=3)).save_pretrained(tmp_path / "bc")  # an untrained stand-in
     run = tmp_path / "cli_run"
-    agent_flags = [
-        "--agent.cnn_channels", "8,16,16", "--agent.text_size", "16", "--agent.text_layers", "1",
-        "--agent.state_size", "32", "--agent.memory_size", "16",
-    ]  # fmt: skip
     argv = [
-        "--task", "MiniGround/GoToObject-v0", "--num-envs", "1", "--num_distractors", "1",
+        "--task", "MiniGround/GoToObject-v0", "--init-from", str(tmp_path / "bc"),
+        "--kl_coef", "0.1", "--aux_weight", "0.5", "--num-envs", "1", "--num_distractors", "1",
         "--room_size", "5", "--max_steps", "20", "--num_steps", "16", "--seq_len", "8",
         "--num_minibatches", "2", "--update_epochs", "1", "--total_steps", "48",
-        "--eval_episodes", "2", "--run_dir", str(run), *agent_flags,
+        "--eval_episodes", "2", "--run_dir", str(run),
     ]  # fmt: skip
     assert main(argv) == 0
     config = json.loads((run / "config.json").read_text())["config"]
-    assert config["num_envs"] == 1 and config["agent"]["state_size"] == 32
-    assert latest_checkpoint(run).name == "step_00000048"
+    assert config["init_from"] == str(tmp_path / "bc") and config["kl_coef"] == 0.1
+    final = latest_checkpoint(run)
+    assert final.name == "step_00000048"
+    assert Agent.from_pretrained(final).config == Agent.from_pretrained(tmp_path / "bc").config
     info = json.loads((run / "eval_info.json").read_text())
     assert info["aggregated"]["episodes"] == 2 and len(info["per_episode"]) == 2
     assert list(run.glob("events.out.tfevents.*"))
