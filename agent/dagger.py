@@ -50,11 +50,21 @@ class DAggerConfig(DAggerSettings, BCConfig):
     """Checkpoint to start from; empty: first train BC on the demos for ``updates`` updates."""
 
 
-def run_dagger(trainer: BCTrainer, config: DAggerSettings, demos: Episodes) -> list[dict[str, Any]]:
-    """Run the DAgger rounds on a trainer whose agent is already initialised."""
+def run_dagger(
+    trainer: BCTrainer,
+    config: DAggerSettings,
+    demos: Episodes,
+    eval_episodes: int | None = None,
+) -> list[dict[str, Any]]:
+    """Run the DAgger rounds on a trainer whose agent is already initialised.
+
+    Success is measured before the first round and after each round on ``eval_episodes``
+    held-out seeds (default: the trainer's ``eval_episodes``).
+    """
     dataset = demos
     report = []
-    evals = trainer.config.eval_episodes, trainer.config.eval_seed
+    episodes = trainer.config.eval_episodes if eval_episodes is None else eval_episodes
+    evals = max(episodes, 1), trainer.config.eval_seed
     base = trainer.evaluate(*evals, tag="dagger")
     report.append({"round": 0, "beta": None, "success_rate": base.success_rate, "frames": 0})
     print(f"before DAgger: success {base.success_rate:.2f} on {evals[0]} seeds")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import sys
 import time
 from dataclasses import dataclass, field
@@ -126,16 +125,12 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
     if config.dagger.rounds > 0:
         t0 = time.perf_counter()
         val = config.eval.validation_episodes
-        before = trainer.evaluate(val, bc.eval_seed, tag="validation") if val else None
         snapshot = copy.deepcopy(trainer.agent.state_dict())
-        dagger_report = run_dagger(trainer, config.dagger, episodes)
-        after = trainer.evaluate(val, bc.eval_seed, tag="validation") if val else None
-        if before is not None and after is not None and after.success_rate < before.success_rate:
+        dagger_report = run_dagger(trainer, config.dagger, episodes, eval_episodes=val)
+        before, after = dagger_report[0]["success_rate"], dagger_report[-1]["success_rate"]
+        if val and after < before:
             trainer.agent.load_state_dict(snapshot)
-            print(
-                f"DAgger lowered validation success ({before.success_rate:.2f} -> "
-                f"{after.success_rate:.2f}): keeping the BC agent"
-            )
+            print(f"DAgger lowered validation success ({before:.2f} -> {after:.2f}): keeping BC")
         else:
             kept = "dagger"
         stage("dagger", t0)
@@ -202,6 +197,5 @@ def main(argv: list[str] | None = None) -> int:
     config_path = Path(args.config)
     config = load_config(QuickstartConfig, config_path if config_path.exists() else None, rest)
     command = " ".join(["miniground", "quickstart", *(argv if argv is not None else sys.argv[1:])])
-    summary = run_quickstart(config, command)
-    print(json.dumps({k: summary["results"][k]["success_rate"] for k in summary["results"]}))
+    run_quickstart(config, command)
     return 0
