@@ -7,13 +7,12 @@ import io
 import json
 import math
 import os
-import platform
 import time
 from collections.abc import Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from agent.io import atomic_write_bytes, versions
 from agent.metrics import CONFUSIONS
 
 Result = dict[str, Any]
@@ -32,17 +31,6 @@ EPISODE_FIELDS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-def versions() -> dict[str, str]:
-    """Versions of python and of the packages an evaluation depends on."""
-    found = {"python": platform.python_version()}
-    for name in ("miniground", "torch", "gymnasium", "miniworld", "numpy"):
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
-
-
 def default_run_dir(kind: str = "eval", root: str | os.PathLike = "runs") -> Path:
     """A new folder name ``root/<kind>__<timestamp>`` (suffixed when it already exists)."""
     base = Path(root) / f"{kind}__{time.strftime('%Y%m%d-%H%M%S')}"
@@ -54,14 +42,8 @@ def default_run_dir(kind: str = "eval", root: str | os.PathLike = "runs") -> Pat
 
 
 def atomic_write(path: str | os.PathLike, data: str | bytes) -> Path:
-    """Write ``data`` to a temporary file beside ``path``, then move it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data.encode() if isinstance(data, str) else data)
-    os.replace(tmp, path)
-    return path
+    """Write text or bytes atomically (see :func:`agent.io.atomic_write_bytes`)."""
+    return atomic_write_bytes(path, data.encode() if isinstance(data, str) else data)
 
 
 def _json_ready(value: Any) -> Any:

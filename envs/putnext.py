@@ -12,7 +12,6 @@ from __future__ import annotations
 from miniworld.entity import Entity
 
 from envs import navigation
-from envs.language import target_combos
 from envs.world import CONTACT, SPL_RESOLUTION, MiniGroundEnv
 
 
@@ -31,10 +30,7 @@ class PutNextEnv(MiniGroundEnv):
     default_max_steps = 400
 
     def _choose_objects(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-        combos = target_combos(self.split)
-        i, j = self.np_random.choice(len(combos), size=2, replace=False)
-        named = [combos[int(i)], combos[int(j)]]
-        return named, self._sample_distractors(named)
+        return self._two_named()
 
     def _on_bump(self, ent: Entity) -> str | None:
         return None

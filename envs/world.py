@@ -16,7 +16,14 @@ import numpy as np
 from gymnasium import spaces
 
 from envs import labels, navigation
-from envs.language import COLORS, SHAPES, Instruction, check_split, sample_instruction
+from envs.language import (
+    COLORS,
+    SHAPES,
+    Instruction,
+    check_split,
+    sample_instruction,
+    target_combos,
+)
 from envs.rendering import RENDER_HELP, RenderingUnavailableError, import_miniworld, quiet_stdout
 
 mw = import_miniworld()
@@ -178,6 +185,13 @@ class MiniGroundEnv(mw.MiniWorldEnv):
     def _choose_objects(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
         """Return (named objects in instruction order, distractors) as colour-shape pairs."""
         raise NotImplementedError
+
+    def _two_named(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """Two distinct named objects from the split's target pairs, then the distractors."""
+        combos = target_combos(self.split)
+        i, j = self.np_random.choice(len(combos), size=2, replace=False)
+        named = [combos[int(i)], combos[int(j)]]
+        return named, self._sample_distractors(named)
 
     def _sample_distractors(
         self, named: list[tuple[str, str]], candidates: list[tuple[str, str]] | None = None
