@@ -24,7 +24,14 @@ from envs.language import (
     sample_instruction,
     target_combos,
 )
-from envs.rendering import RENDER_HELP, RenderingUnavailableError, import_miniworld, quiet_stdout
+from envs.rendering import (
+    RENDER_HELP,
+    RenderingUnavailableError,
+    fast_readback,
+    import_miniworld,
+    quiet_stdout,
+    render_world_cached,
+)
 
 mw = import_miniworld()
 from miniworld.entity import Ball, Box, Entity, Key  # noqa: E402
@@ -123,6 +130,8 @@ class MiniGroundEnv(mw.MiniWorldEnv):
             if "GL" in type(exc).__name__ or "Display" in type(exc).__name__ or "EGL" in str(exc):
                 raise RenderingUnavailableError(f"{RENDER_HELP} (cause: {exc!r})") from exc
             raise
+        fast_readback(self.obs_fb)
+        fast_readback(self.vis_fb)
         self.action_space = spaces.Discrete(len(self.action_names))
         self.observation_space = spaces.Dict(
             {
@@ -278,6 +287,7 @@ class MiniGroundEnv(mw.MiniWorldEnv):
         self.seen_ids: set[int] = set()
         self.path_length = 0.0
         self._fields: dict[Any, tuple[navigation.Grid, np.ndarray]] = {}
+        self._object_list_key: tuple | None = None  # new entities: recompile their display list
         image, _ = super().reset(seed=seed, options=options)
         if self.instruction is None:  # the first reset, inside MiniWorldEnv.__init__
             return {"image": image, "mission": ""}, {}
@@ -457,6 +467,10 @@ class MiniGroundEnv(mw.MiniWorldEnv):
         }
 
     # ----------------------------------------------------------------- rendering
+    def _render_world(self, frame_buffer: Any, render_agent: bool) -> np.ndarray:
+        """MiniWorld's renderer, with the objects in a display list (see ``rendering``)."""
+        return render_world_cached(self, frame_buffer, render_agent)
+
     def render(self) -> np.ndarray | None:
         """``rgb_array``: a larger egocentric view; ``human``: MiniWorld's window."""
         if self.render_mode == "rgb_array":
