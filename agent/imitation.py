@@ -77,6 +77,12 @@ class BCConfig:
     """Updates between checkpoints."""
     log_interval: int = 25
     """Updates between TensorBoard scalars."""
+    ground_weight: float = 0.0
+    """Weight of the grounding loss on captioned frames (``agent.grounding``) added to every
+    update (0: off). Frames come from ``BCTrainer.set_grounding``, else are captured once with
+    the default ``GroundingSettings``."""
+    ground_batch: int = 64
+    """Captioned frames (one instruction each) per update for the grounding loss."""
     agent: AgentConfig = field(default_factory=AgentConfig)
     """The network."""
 
@@ -115,6 +121,7 @@ class BCTrainer:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self._env: Any = None
         self._writer: Any = None
+        self.grounding: Any = None
 
     # ------------------------------------------------------------------ infrastructure
     @property
@@ -142,6 +149,27 @@ class BCTrainer:
     def set_episodes(self, episodes: Episodes) -> None:
         """Train on a new episode set from now on (DAgger aggregation)."""
         self.sampler = self._sampler(episodes)
+
+    def set_grounding(self, frames: dict[str, np.ndarray]) -> None:
+        """Captioned frames for the grounding loss (``agent.grounding.generate_frames``)."""
+        from agent.grounding import GroundingBatcher
+
+        self.grounding = GroundingBatcher(frames, "train", np.random.default_rng(self.config.seed))
+
+    def grounding_loss(self) -> dict[str, float]:
+        """Backward the weighted grounding loss of one batch of captioned frames."""
+        from agent.grounding import grounding_losses
+
+        cfg = self.config
+        if self.grounding is None:  # frames of the demos' task with the default settings
+            from agent.grounding import GroundingSettings, generate_frames
+
+            kwargs = {k: v for k, v in self.manifest["env_kwargs"].items() if k != "split"}
+            self.set_grounding(generate_frames(self.manifest["task"], GroundingSettings(), kwargs))
+        batch = self.grounding.sample(cfg.ground_batch, cfg.hflip)
+        losses = grounding_losses(self.agent, *batch)
+        (cfg.ground_weight * sum(losses.values())).backward()
+        return {f"ground/{k}": float(v.detach()) for k, v in losses.items()}
 
     def save(self) -> Path:
         """Checkpoint agent, optimizer and RNG state; write the run's config."""
@@ -205,6 +233,8 @@ class BCTrainer:
         self.agent.train()
         self.optimizer.zero_grad(set_to_none=True)
         logs = self.loss(self.sampler.sample(self.config.hflip))
+        if self.config.ground_weight > 0:
+            logs.update(self.grounding_loss())
         logs["grad_norm"] = float(
             torch.nn.utils.clip_grad_norm_(self.agent.parameters(), self.config.grad_clip)
         )

@@ -18,6 +18,7 @@ from typing import Any
 
 from agent.configs import config_to_dict, load_config
 from agent.dagger import DAggerSettings, run_dagger
+from agent.grounding import GroundingSettings
 from agent.imitation import BCConfig, BCTrainer, prepare
 from agent.io import atomic_write_json, versions
 from agent.runs import make_run_dir
@@ -77,6 +78,8 @@ class QuickstartConfig:
     """Run directory; default runs/quickstart__<timestamp>."""
     demos: DemoSettings = field(default_factory=DemoSettings)
     """Demonstrations."""
+    ground: GroundingSettings = field(default_factory=GroundingSettings)
+    """Captioned frames for grounding pretraining and the joint grounding loss."""
     bc: BCConfig = field(default_factory=BCConfig)
     """Behaviour cloning (its demos/out/seed are set by the quickstart)."""
     dagger: DAggerSettings = field(default_factory=DAggerSettings)
@@ -117,6 +120,18 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
     bc.demos, bc.out, bc.seed = str(demos_dir), str(run_dir), config.seed
     episodes, manifest = prepare(bc)
     trainer = BCTrainer(bc, episodes, manifest)
+    grounding = config.ground.steps > 0 or bc.ground_weight > 0
+    if grounding:
+        from agent.grounding import generate_frames, pretrain
+
+        frames = generate_frames(config.task, config.ground)
+        stage("ground_frames", t0)
+        t0 = time.perf_counter()
+        if config.ground.steps > 0:
+            pretrain(trainer.agent, frames, config.ground)
+            stage("ground_pretrain", t0)
+            t0 = time.perf_counter()
+        trainer.set_grounding(frames)
     trainer.fit(bc.updates)
     stage("bc", t0)
 
@@ -138,6 +153,9 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
     trainer.save()
     trainer.close()
 
+    probe = {}
+    if trainer.agent.aux is not None and config.ground.probe_layouts > 0:
+        probe = grounding_probe(trainer.agent, config)
     t0 = time.perf_counter()
     results = run_eval(
         [str(agent_dir)], config.task, list(config.eval.splits), config.eval.episodes,
@@ -169,6 +187,7 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
         "demos": {k: manifest[k] for k in ("episodes", "frames", "successes", "teacher")},
         "dagger": dagger_report,
         "results": {r["split"]: r["aggregated"] for r in results},
+        "grounding_probe": probe,
         "timings_s": {**timings, "total": total},
         "videos": videos,
         "config": config_to_dict(config),
@@ -180,8 +199,31 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
     print(format_table(results))
     print()
     print("stage timings: " + ", ".join(f"{k} {v:.0f}s" for k, v in summary["timings_s"].items()))
+    for split, p in probe.items():
+        print(
+            f"grounding probe ({split}): target-in-view balanced accuracy "
+            f"{p['balanced_accuracy']:.2f} (chance 0.50), "
+            f"bearing error {p['bearing_error_deg']:.0f} deg"
+        )
     print(f"agent kept: {kept}; outputs in {run_dir}")
     return summary
+
+
+def grounding_probe(agent: Any, config: QuickstartConfig) -> dict[str, dict[str, float]]:
+    """Does the agent's state say whether (and where) the named object is in view? Measured on
+    fresh captioned frames (seeds after the pretraining ones) for each evaluated split."""
+    from agent.grounding import generate_frames, grounding_accuracy
+
+    settings = copy.deepcopy(config.ground)
+    settings.layouts, settings.poses_per_layout = config.ground.probe_layouts, 10
+    settings.seed = config.ground.seed + 500_000
+    probe = {}
+    for split in config.eval.splits:
+        if split == "paraphrase":
+            continue
+        frames = generate_frames(config.task, settings, split=split)
+        probe[split] = grounding_accuracy(agent, frames, split)
+    return probe
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,9 @@ TINY = [
     "--dagger.rounds", "1", "--dagger.episodes_per_round", "1", "--dagger.updates_per_round", "1",
     "--eval.episodes", "2", "--eval.workers", "1", "--eval.validation_episodes", "1",
     "--record.episodes", "1",
+    "--ground.layouts", "2", "--ground.poses_per_layout", "4", "--ground.workers", "1",
+    "--ground.steps", "2", "--ground.batch", "4", "--ground.probe_layouts", "2",
+    "--bc.ground_weight", "0.5", "--bc.ground_batch", "4",
 ]  # fmt: skip
 
 
@@ -45,4 +48,8 @@ def test_quickstart_runs_end_to_end(tmp_path: Path) -> None:
     assert summary["results"]["train"]["episodes"] == 2
     assert (out / "eval" / "eval_info.json").exists()
     assert list((out / "videos").glob("*.mp4"))
+    probe = summary["grounding_probe"]
+    assert set(probe) == {"train", "heldout_combos"}
+    assert 0.0 <= probe["heldout_combos"]["balanced_accuracy"] <= 1.0
+    assert {"ground_frames", "ground_pretrain", "bc"} <= set(summary["timings_s"])
     assert Agent.from_pretrained(out / "agent").config.num_actions == 3
