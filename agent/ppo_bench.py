@@ -22,11 +22,20 @@ from agent.ppo import PPOConfig, PPOTrainer, build_agent
 from agent.rollout import close_envs, make_vector_env, step_envs
 
 TARGET_RATIO = 0.5
+WARMUP_RESETS = 10
+"""Layouts each worker visits before a raw measurement."""
 
 
 def raw_steps_per_second(envs: Any, steps: int, seed: int = 0) -> float:
-    """Env-steps/s of random actions (all envs together), after a short warm-up."""
+    """Env-steps/s of random actions (all envs together), after a warm-up.
+
+    The warm-up visits several layouts per worker: MiniWorld parses each coloured mesh on first
+    use (about 0.1 s), which would otherwise land inside the timed window of the first measure.
+    """
     rng = np.random.default_rng(seed)
+    for warm in range(WARMUP_RESETS):
+        envs.reset(seed=[10_000 + (seed * WARMUP_RESETS + warm) * envs.num_envs + i
+                         for i in range(envs.num_envs)])  # fmt: skip
     envs.reset(seed=[seed + i for i in range(envs.num_envs)])
     n_actions = int(envs.single_action_space.n)
     rounds = max(steps // envs.num_envs, 1)

@@ -204,3 +204,15 @@ def test_cli_fine_tunes_a_checkpoint_on_miniworld(tmp_path: Path, make_config) -
     info = json.loads((run / "eval_info.json").read_text())
     assert info["aggregated"]["episodes"] == 2 and len(info["per_episode"]) == 2
     assert list(run.glob("events.out.tfevents.*"))
+
+
+def test_bench_ppo_reports_both_rates_from_one_vector_env() -> None:
+    from agent.ppo_bench import format_report, run
+
+    cfg = tiny_config(task="MiniGround/GoToObject-v0", num_envs=2, num_steps=8, seq_len=4,
+                      num_minibatches=2, update_epochs=1, max_steps=20)  # fmt: skip
+    result = run(cfg, raw_steps=16, iterations=1)
+    assert result["raw_steps_per_second"] > 0 and result["ppo_steps_per_second"] > 0
+    ratio = result["ppo_steps_per_second"] / result["raw_steps_per_second"]
+    assert result["ratio"] == pytest.approx(ratio)
+    assert "ratio PPO / raw" in format_report(result)
