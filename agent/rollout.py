@@ -116,7 +116,11 @@ def step_envs(
     """
     if not isinstance(envs, AsyncVectorEnv):
         return envs.step(actions)
-    envs.step_async(actions)
+    try:
+        envs.step_async(actions)
+    except (BrokenPipeError, ConnectionResetError) as exc:  # a worker died before this step
+        envs._state = AsyncState.DEFAULT
+        raise _worker_died(envs, _dead_workers(envs, grace=5.0) or ["worker (unknown)"]) from exc
     deadline = time.monotonic() + timeout
     for i, pipe in enumerate(envs.parent_pipes):
         while pipe is not None and not pipe.poll(WORKER_POLL_S):
