@@ -134,7 +134,11 @@ def generate_frames(
 
 # --------------------------------------------------------------------------- batches
 class GroundingBatcher:
-    """Frames paired with instructions naming an object in view, out of view, or absent."""
+    """Frames paired with instructions naming an object in view, out of view, or absent.
+
+    Instructions use the ``goto`` family's templates whatever the task (the words that ground,
+    colour and shape, are the same in every family).
+    """
 
     def __init__(
         self,
