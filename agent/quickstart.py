@@ -120,18 +120,18 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
     bc.demos, bc.out, bc.seed = str(demos_dir), str(run_dir), config.seed
     episodes, manifest = prepare(bc)
     trainer = BCTrainer(bc, episodes, manifest)
-    grounding = config.ground.steps > 0 or bc.ground_weight > 0
-    if grounding:
+    if config.ground.steps > 0 or bc.ground_weight > 0:
         from agent.grounding import generate_frames, pretrain
 
+        ground_start = tg = time.perf_counter()
         frames = generate_frames(config.task, config.ground)
-        stage("ground_frames", t0)
-        t0 = time.perf_counter()
+        stage("ground_frames", tg)
         if config.ground.steps > 0:
+            tg = time.perf_counter()
             pretrain(trainer.agent, frames, config.ground)
-            stage("ground_pretrain", t0)
-            t0 = time.perf_counter()
+            stage("ground_pretrain", tg)
         trainer.set_grounding(frames)
+        t0 += time.perf_counter() - ground_start  # the bc stage leaves the grounding time out
     trainer.fit(bc.updates)
     stage("bc", t0)
 
