@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from envs import labels, navigation
+from envs import labels, masks, navigation
 from envs.language import (
     COLORS,
     SHAPES,
@@ -46,6 +46,8 @@ MAX_SHAPE_RADIUS = 0.5
 SPL_RESOLUTION = 0.2
 """Grid resolution (metres) of the shortest-path lengths reported for SPL (cheap at reset)."""
 MISSION_CHARSET = string.ascii_lowercase + " ,"
+LABEL_MODES: tuple[str, ...] = ("exact", "geometric")
+"""How privileged visibility labels are computed: an id render pass, or the floor-plane test."""
 
 ACTION_NAMES: tuple[str, ...] = (
     "turn_left",
@@ -102,7 +104,11 @@ class MiniGroundEnv(mw.MiniWorldEnv):
         render_mode: str | None = None,
         view_size: tuple[int, int] = (320, 240),
         task_id: str = "",
+        labels: str = "exact",
     ) -> None:
+        if labels not in LABEL_MODES:
+            raise ValueError(f"unknown labels mode {labels!r}; choose one of {LABEL_MODES}")
+        self.label_mode = labels
         self.split = check_split(split)
         self.num_distractors = (
             self.default_distractors if num_distractors is None else int(num_distractors)
@@ -439,7 +445,13 @@ class MiniGroundEnv(mw.MiniWorldEnv):
     # ----------------------------------------------------------------- info
     def _info(self) -> dict[str, Any]:
         target = self.target
-        priv = labels.privileged_labels(self, target)
+        extra: dict[str, Any] = {}
+        visible = None
+        if self.label_mode == "exact":
+            ids = masks.object_id_map(self)
+            visible = masks.visible_from_ids(ids, len(self.objects))
+            extra["semantic_map"] = masks.semantic_map(self, ids)
+        priv = labels.privileged_labels(self, target, visible)
         if priv["target_visible"]:
             self.seen_ids.add(id(target))
         reached = self.reached
@@ -464,6 +476,7 @@ class MiniGroundEnv(mw.MiniWorldEnv):
             "target_pos": (float(target.pos[0]), float(target.pos[2])),
             "target_seen": id(target) in self.seen_ids,
             **priv,
+            **extra,
         }
 
     # ----------------------------------------------------------------- rendering

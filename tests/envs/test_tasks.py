@@ -91,16 +91,17 @@ def test_observation_and_info_contents(made: dict[str, gym.Env]) -> None:
     assert info["shortest_path_length"] > 0
 
 
-def _face(env: gym.Env, ent, offset: float = 0.0) -> None:
-    """Put the agent just outside contact with ``ent``, facing it (plus ``offset`` radians)."""
+def _face(env: gym.Env, ent, offset: float = 0.0, gap: float = 0.1) -> None:
+    """Put the agent ``gap`` metres outside contact with ``ent``, facing it (+ ``offset`` rad)."""
     base = env.unwrapped
     agent = base.agent
     for angle in np.linspace(0, 2 * math.pi, 16, endpoint=False):
-        d = agent.radius + ent.radius + 0.1
+        d = agent.radius + ent.radius + gap
         pos = ent.pos + np.array([math.cos(angle) * d, 0, -math.sin(angle) * d])
         agent.pos = pos
         agent.dir = angle + math.pi + offset
-        if not base.intersect(agent, pos, agent.radius):
+        inside = all(agent.radius < pos[i] < base.room_size - agent.radius for i in (0, 2))
+        if inside and not base.intersect(agent, pos, agent.radius):
             return
     pytest.skip("no free pose next to the object")
 
@@ -171,7 +172,12 @@ def test_target_visible_label_when_facing_it(made: dict[str, gym.Env]) -> None:
     env = made["MiniGround/GoToObject-v0"]
     env.reset(seed=5)
     base = env.unwrapped
-    _face(env, base.target)
+    for ent in base.objects:  # nothing may stand in the line of sight
+        if ent is not base.target:
+            ent.pos = ent.pos + np.array([500.0, 0.0, 0.0])
+    # 2.5 m back: the camera (1.5 m up, 60 degrees of vertical view) sees the floor from 2.6 m
+    # on, so a flat key any nearer is below the frame
+    _face(env, base.target, gap=2.5)
     info = base._info()
     assert info["target_visible"]
     assert abs(info["target_bearing"]) < 0.2
