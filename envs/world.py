@@ -464,6 +464,7 @@ class MiniGroundEnv(mw.MiniWorldEnv):
             "mission": self.instruction.text,
             "target_color": target.color,
             "target_shape": target.shape,
+            "target_code": masks.object_code(target.color, target.shape),
             "targets": [(e.color, e.shape) for e in self.named],
             "stage": self.stage,
             "reached_color": None if reached is None else reached.color,
