@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from agent.demos import Episodes
 
@@ -97,45 +96,3 @@ class EpisodeSampler:
             missions=[str(m) for m in self.ep.missions[episodes]],
             labels=labels,
         )
-
-
-def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean of ``x`` over positions where ``mask`` holds (0 when none do)."""
-    m = mask.to(x.dtype)
-    return (x * m).sum() / m.sum().clamp(min=1.0)
-
-
-def aux_losses(
-    aux: dict[str, torch.Tensor], labels: dict[str, torch.Tensor], mask: torch.Tensor
-) -> dict[str, torch.Tensor]:
-    """Auxiliary losses on privileged labels; bearing and distance only where the target shows."""
-    if not aux:
-        return {}
-    visible = labels["target_visible"].bool()
-    seen = mask & visible
-    bearing = labels["target_bearing"].float()
-    target_sc = torch.stack([torch.sin(bearing), torch.cos(bearing)], dim=-1)
-    return {
-        "target_visible": masked_mean(
-            F.binary_cross_entropy_with_logits(
-                aux["target_visible"], visible.float(), reduction="none"
-            ),
-            mask,
-        ),
-        "target_bearing": masked_mean(((aux["target_bearing"] - target_sc) ** 2).sum(-1), seen),
-        "target_distance": masked_mean(
-            (aux["target_distance"] - labels["target_distance"].float() / 4.0) ** 2, seen
-        ),
-        "visible_colors": masked_mean(
-            F.binary_cross_entropy_with_logits(
-                aux["visible_colors"], labels["visible_colors"].float(), reduction="none"
-            ).mean(-1),
-            mask,
-        ),
-        "visible_shapes": masked_mean(
-            F.binary_cross_entropy_with_logits(
-                aux["visible_shapes"], labels["visible_shapes"].float(), reduction="none"
-            ).mean(-1),
-            mask,
-        ),
-    }

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from agent.config import FUSIONS, AgentConfig
-from agent.device import DEVICE_CHOICES, resolve_device
+from agent.model.config import FUSIONS, AgentConfig
+from agent.utils.device import DEVICE_CHOICES, resolve_device
 
 TEXT_ENCODERS = ("transformer", "gru", "pretrained:minilm")
 ENV_ID = "MiniGround/GoToObject-v0"
@@ -77,7 +77,7 @@ def measure_env_step(steps: int, seed: int = 0) -> dict[str, Any]:
 
 def measure_agent(config: AgentConfig, device: torch.device, repeats: int) -> dict[str, Any]:
     """Parameter counts and act() latency at batch 1 and 16 for one configuration."""
-    from agent.agent import Agent
+    from agent.model.agent import Agent
     from envs.language import COLORS, SHAPES
 
     torch.manual_seed(0)

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from agent.config import AgentConfig
 from agent.demos import LABEL_KEYS, Episodes
 from agent.imitation import BCConfig, BCTrainer
+from agent.model.config import AgentConfig
 
 
 def synthetic_episodes(n: int = 64, mean_len: int = 35, seed: int = 0) -> Episodes:

@@ -20,8 +20,8 @@ import numpy as np
 import safetensors.torch
 import torch
 
-from agent.agent import Agent, CheckpointError
-from agent.io import atomic_write_bytes, atomic_write_json
+from agent.model.agent import Agent, CheckpointError
+from agent.utils.io import atomic_write_bytes, atomic_write_json
 
 STATE_DIR = "training_state"
 

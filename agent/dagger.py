@@ -13,9 +13,9 @@ from typing import Any
 
 from tqdm import tqdm
 
-from agent.agent import Agent
 from agent.demos import Episodes
 from agent.imitation import BCConfig, BCTrainer, parse_train_args, prepare
+from agent.model.agent import Agent
 
 
 @dataclass

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from agent.io import atomic_write_bytes, atomic_write_json, sha256_file, versions
+from agent.utils.io import atomic_write_bytes, atomic_write_json, sha256_file
+from agent.utils.versions import versions
 
 LABEL_KEYS: tuple[str, ...] = (
     "target_visible",

@@ -141,8 +141,8 @@ def bench_eval(task: str = DEFAULT_TASK, episodes: int = 200, workers: int = 2) 
     """Time ``episodes`` evaluation episodes of an untrained default agent and of the expert."""
     import torch
 
-    from agent.agent import Agent
-    from agent.config import AgentConfig
+    from agent.model.agent import Agent
+    from agent.model.config import AgentConfig
 
     report: dict[str, Any] = {"task": task, "episodes": episodes, "workers": workers}
     with tempfile.TemporaryDirectory(prefix="bench-eval-") as tmp:

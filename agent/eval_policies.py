@@ -56,7 +56,7 @@ def check_policy(spec: PolicySpec, task: str, device: str = "cpu") -> Any:
     """
     if is_baseline(spec):
         return None
-    from agent.agent import Agent
+    from agent.model.agent import Agent
 
     agent = Agent.from_pretrained(spec, device=device)
     names = task_action_names(task)
@@ -165,7 +165,7 @@ def make_policy(
     if spec == "random":
         return RandomBaseline(env)
     if agent is None:
-        from agent.agent import Agent
+        from agent.model.agent import Agent
 
         agent = Agent.from_pretrained(spec, device=device)
     return AgentPolicy(agent, sample=sample)

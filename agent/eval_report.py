@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agent.io import atomic_write_bytes, versions
 from agent.metrics import CONFUSIONS
+from agent.utils.io import atomic_write
+from agent.utils.versions import versions
 
 Result = dict[str, Any]
 """One policy x split: {"policy", "label", "split", "aggregated", "per_episode"}."""
@@ -39,11 +40,6 @@ def default_run_dir(kind: str = "eval", root: str | os.PathLike = "runs") -> Pat
         n += 1
         path = base.with_name(f"{base.name}-{n}")
     return path
-
-
-def atomic_write(path: str | os.PathLike, data: str | bytes) -> Path:
-    """Write text or bytes atomically (see :func:`agent.io.atomic_write_bytes`)."""
-    return atomic_write_bytes(path, data.encode() if isinstance(data, str) else data)
 
 
 def _json_ready(value: Any) -> Any:

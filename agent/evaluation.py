@@ -96,7 +96,7 @@ def _worker(wid: int, jobs: list[_Job], indices: list[int], results: Any) -> Non
         learned = [job for job in jobs if not is_baseline(job.spec)]
         agents: dict[Any, Any] = {}
         if learned:
-            from agent.agent import Agent
+            from agent.model.agent import Agent
 
             agents = {job.spec: Agent.from_pretrained(job.spec, job.device) for job in learned}
         with one_torch_thread(bool(learned)):

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from agent.agent import Agent
-from agent.bc_data import aux_losses
+from agent.model.agent import Agent
+from agent.model.aux import aux_losses, aux_of_frames
 from envs.language import COLORS, SHAPES, sample_instruction, target_combos
 
 FRAME_KEYS = ("images", "color", "shape", "visible", "bearing", "distance")
@@ -200,21 +200,12 @@ class GroundingBatcher:
         return torch.from_numpy(np.ascontiguousarray(images)), missions, labels
 
 
-def _aux_of_frames(
-    agent: Agent, images: torch.Tensor, missions: list[str]
-) -> dict[str, torch.Tensor]:
-    """The auxiliary heads' predictions for single frames, each with its own instruction."""
-    text = agent.perception.encode_text(missions, cached=False)
-    fused = agent.perception(agent.perception.preprocess(images), text)
-    return agent.aux_predictions(fused.state)
-
-
 def grounding_losses(
     agent: Agent, images: torch.Tensor, missions: list[str], labels: dict
 ) -> dict[str, torch.Tensor]:
     """The auxiliary losses of ``agent`` on one grounding batch (with grad)."""
     dev = agent.device
-    aux = _aux_of_frames(agent, images, missions)
+    aux = aux_of_frames(agent, images, missions)
     labels = {k: v.to(dev) for k, v in labels.items()}
     mask = torch.ones(len(missions), dtype=torch.bool, device=dev)
     return aux_losses(aux, labels, mask)
@@ -259,7 +250,7 @@ def grounding_accuracy(
     batcher = GroundingBatcher(frames, split, np.random.default_rng(seed))
     images, missions, labels = batcher.sample(queries)
     agent.eval()
-    aux = _aux_of_frames(agent, images, missions)
+    aux = aux_of_frames(agent, images, missions)
     visible = labels["target_visible"].to(agent.device)
     pred = aux["target_visible"] > 0
     sc = aux["target_bearing"][visible]

@@ -20,15 +20,18 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from agent.agent import Agent
-from agent.bc_data import Batch, EpisodeSampler, aux_losses, masked_mean
+from agent.bc_data import Batch, EpisodeSampler
 from agent.checkpoint import latest_checkpoint, load_training_state, save_checkpoint
-from agent.config import AgentConfig
-from agent.configs import config_to_dict, load_config, read_toml
 from agent.demos import Episodes, load_demos, read_manifest
-from agent.io import atomic_write_json, seed_everything, versions
 from agent.learner_rollout import RolloutResult, run_learner
-from agent.runs import make_run_dir
+from agent.model.agent import Agent
+from agent.model.aux import aux_losses, masked_mean
+from agent.model.config import AgentConfig
+from agent.utils.configs import config_to_dict, load_config, read_toml
+from agent.utils.io import atomic_write_json
+from agent.utils.runs import make_run_dir
+from agent.utils.seeding import seed_everything
+from agent.utils.versions import versions
 
 
 @dataclass
@@ -101,7 +104,7 @@ class BCTrainer:
     """Holds the agent, optimizer, sampler and run directory of one imitation run."""
 
     def __init__(self, config: BCConfig, episodes: Episodes, manifest: dict[str, Any]) -> None:
-        from agent.device import resolve_device
+        from agent.utils.device import resolve_device
 
         self.config = config
         self.manifest = manifest
@@ -338,7 +341,7 @@ def parse_train_args(
 
 
 def _from_saved(cls: type, values: dict[str, Any], overrides: list[str]) -> Any:
-    from agent.configs import _build, _merge, parse_overrides
+    from agent.utils.configs import _build, _merge, parse_overrides
 
     names = {f.name for f in dataclasses.fields(cls)}
     return _build(

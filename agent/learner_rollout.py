@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from agent.agent import Agent
 from agent.demos import EpisodeBuilder, Episodes
+from agent.model.agent import Agent
 
 
 @dataclass

@@ -25,13 +25,10 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from agent.agent import Agent
 from agent.checkpoint import latest_checkpoint, load_training_state, save_checkpoint
-from agent.config import AgentConfig
-from agent.configs import config_to_dict, describe_fields, load_config
-from agent.device import resolve_device
-from agent.io import atomic_write_json, seed_everything, versions
 from agent.metrics import OUTCOMES, aggregate, wilson_interval
+from agent.model.agent import Agent
+from agent.model.config import AgentConfig
 from agent.rollout import (
     EnvWorkerError,
     Rollout,
@@ -40,6 +37,11 @@ from agent.rollout import (
     compute_gae,
     make_vector_env,
 )
+from agent.utils.configs import config_to_dict, describe_fields, load_config
+from agent.utils.device import resolve_device
+from agent.utils.io import atomic_write_json
+from agent.utils.seeding import seed_everything
+from agent.utils.versions import versions
 
 AUX_LABELS: tuple[str, ...] = (
     "target_visible", "target_bearing", "target_distance", "visible_colors", "visible_shapes",
@@ -231,7 +233,7 @@ def ppo_update(
                 loss = loss + cfg.kl_coef * kl_init
                 logs["kl_to_init"].append(float(kl_init.detach()))
             if cfg.aux_weight > 0:  # privileged auxiliary losses shape the perception
-                from agent.bc_data import aux_losses
+                from agent.model.aux import aux_losses
 
                 mb_labels = {k: v[:, tidx].to(dev) for k, v in labels.items()}
                 every = torch.ones_like(log_ratio, dtype=torch.bool)

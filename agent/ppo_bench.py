@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from agent.configs import describe_fields, load_config
 from agent.ppo import PPOConfig, PPOTrainer, build_agent
 from agent.rollout import close_envs, make_vector_env, step_envs
+from agent.utils.configs import describe_fields, load_config
 
 TARGET_RATIO = 0.5
 WARMUP_RESETS = 10
@@ -141,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     result = run(cfg, args.raw_steps, args.iterations)
     print(format_report(result))
     if args.json:
-        from agent.io import atomic_write_json, versions
+        from agent.utils.io import atomic_write_json
+        from agent.utils.versions import versions
 
         atomic_write_json(args.json, {**result, "versions": versions(), "command": sys.argv})
     else:

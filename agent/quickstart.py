@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.configs import config_to_dict, load_config
 from agent.dagger import DAggerSettings, run_dagger
 from agent.grounding import GroundingSettings
 from agent.imitation import BCConfig, BCTrainer, prepare
-from agent.io import atomic_write_json, versions
-from agent.runs import make_run_dir
+from agent.utils.configs import config_to_dict, load_config
+from agent.utils.io import atomic_write_json
+from agent.utils.runs import make_run_dir
+from agent.utils.versions import versions
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "experiments" / "quickstart.toml"
 

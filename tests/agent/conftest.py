@@ -11,8 +11,8 @@ import pytest
 import torch
 from transformers import BertConfig, BertModel
 
-from agent.config import AgentConfig
-from agent.text import build_tokenizer
+from agent.model.config import AgentConfig
+from agent.model.text import build_tokenizer
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,10 @@ import pytest
 import torch
 from transformers import PreTrainedTokenizerFast
 
-from agent.agent import AUX_HEADS, Agent, CheckpointError
-from agent.config import FUSIONS, AgentConfig
-from agent.device import resolve_device
+from agent.model.agent import Agent, CheckpointError
+from agent.model.aux import AUX_HEADS
+from agent.model.config import FUSIONS, AgentConfig
+from agent.utils.device import resolve_device
 
 MISSIONS = ["go to the red ball", "pick up the blue key", "go to the zorblax thing"]
 

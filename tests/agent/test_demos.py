@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from agent.demos import DatasetError, generate_demos, load_demos, read_manifest
-from agent.io import sha256_file
+from agent.utils.io import sha256_file
 
 TASK = "MiniGround/GoToObject-v0"
 

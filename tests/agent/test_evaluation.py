@@ -11,9 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from agent.agent import Agent
 from agent.cli import main as cli_main
-from agent.config import AgentConfig
 from agent.eval_cli import main as eval_main
 from agent.eval_cli import parse_splits
 from agent.evaluation import (
@@ -24,6 +22,8 @@ from agent.evaluation import (
     policy_label,
 )
 from agent.metrics import OUTCOMES
+from agent.model.agent import Agent
+from agent.model.config import AgentConfig
 
 TASK = "MiniGround/GoToObject-v0"
 RECORD_KEYS = {

@@ -7,8 +7,6 @@ import numpy as np
 import pytest
 import torch
 
-from agent.agent import Agent
-from agent.config import AgentConfig
 from agent.demos import generate_demos
 from agent.grounding import (
     GroundingBatcher,
@@ -20,6 +18,8 @@ from agent.grounding import (
     pretrain,
 )
 from agent.imitation import BCConfig, BCTrainer, prepare
+from agent.model.agent import Agent
+from agent.model.config import AgentConfig
 from envs.language import COLORS, HELDOUT_COMBOS, SHAPES, TRAIN_COMBOS, tokenize
 
 TASK = "MiniGround/GoToObject-v0"

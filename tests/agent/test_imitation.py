@@ -7,12 +7,12 @@ import pytest
 import torch
 
 import envs
-from agent.agent import Agent
-from agent.config import AgentConfig
 from agent.dagger import DAggerConfig, run_dagger
 from agent.demos import generate_demos, load_demos
 from agent.imitation import BCConfig, BCTrainer, prepare
 from agent.learner_rollout import run_learner
+from agent.model.agent import Agent
+from agent.model.config import AgentConfig
 from policies.expert import Expert
 
 TASK = "MiniGround/GoToObject-v0"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from agent.config import FUSIONS
-from agent.perception import Perception, VisionEncoder
+from agent.model.config import FUSIONS
+from agent.model.perception import Perception, VisionEncoder
 
 TEXT_ENCODERS = ("transformer", "gru", "pretrained")
 MISSIONS = ["go to the red ball", "pick up the blue key", "go to the red ball"]

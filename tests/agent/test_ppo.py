@@ -12,11 +12,11 @@ import pytest
 import torch
 from test_rollout import ChoiceEnv, sync_envs
 
-from agent.agent import Agent
 from agent.checkpoint import latest_checkpoint
-from agent.configs import load_config
+from agent.model.agent import Agent
 from agent.ppo import PPOConfig, PPOTrainer, config_from_run, learning_curve, main, train
 from agent.rollout import EnvWorkerError
+from agent.utils.configs import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY_AGENT = {
@@ -37,7 +37,7 @@ def tiny_config(**overrides: Any) -> PPOConfig:
         update_threads=1, seed=3,
     )  # fmt: skip
     fields.update(overrides)
-    from agent.config import AgentConfig
+    from agent.model.config import AgentConfig
 
     return PPOConfig(agent=AgentConfig(num_actions=3, **TINY_AGENT), **fields)
 

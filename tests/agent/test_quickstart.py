@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.agent import Agent
-from agent.configs import load_config
+from agent.model.agent import Agent
 from agent.quickstart import DEFAULT_CONFIG, QuickstartConfig, main
+from agent.utils.configs import load_config
 
 TINY = [
     "--demos.episodes", "4", "--demos.workers", "1", "--demos.episodes_per_shard", "2",

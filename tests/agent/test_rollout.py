@@ -126,7 +126,7 @@ def sync_envs(fns: list) -> SyncVectorEnv:
 
 @pytest.fixture
 def tiny_agent(make_config) -> Any:
-    from agent.agent import Agent  # not at import: workers import this module for its envs
+    from agent.model.agent import Agent  # not at import: workers import this module for its envs
 
     return Agent(make_config(num_actions=3, aux_heads=False))
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
-from agent.text import (
+from agent.model.text import (
     MINILM_EXTRA,
     PAD_TOKEN,
     UNK_TOKEN,

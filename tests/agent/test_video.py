@@ -10,10 +10,10 @@ import pytest
 import torch
 from PIL import Image
 
-from agent.agent import Agent
 from agent.cli import main as cli_main
-from agent.config import AgentConfig
 from agent.evaluation import evaluate
+from agent.model.agent import Agent
+from agent.model.config import AgentConfig
 from agent.video import FPS, HOLD_SECONDS, record_episodes
 from agent.video_frames import (
     CAPTION_H,

@@ -1,12 +1,10 @@
-"""Small I/O helpers: atomic writes, checksums, version stamps, seeding."""
+"""Small I/O helpers: atomic writes (never a half-written file) and checksums."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import platform
-import random
 from pathlib import Path
 from typing import Any
 
@@ -52,23 +50,6 @@ def sha256_file(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def versions() -> dict[str, str]:
-    """Versions of the interpreter and the main dependencies, for provenance records."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"python": platform.python_version()}
-    for name in ("miniground", "torch", "gymnasium", "miniworld", "numpy", "transformers"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def seed_everything(seed: int) -> None:
-    """Seed python's, numpy's and torch's generators (envs are seeded at reset)."""
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+def atomic_write(path: str | os.PathLike, data: str | bytes) -> Path:
+    """Write text or bytes atomically (see :func:`atomic_write_bytes`)."""
+    return atomic_write_bytes(path, data.encode() if isinstance(data, str) else data)

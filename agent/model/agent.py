@@ -27,10 +27,11 @@ import torch
 from torch import nn
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
-from agent.config import AgentConfig
-from agent.device import resolve_device
-from agent.perception import Perception
-from agent.text import TextEncoding
+from agent.model.aux import AUX_HEADS
+from agent.model.config import AgentConfig
+from agent.model.perception import Perception
+from agent.model.text import TextEncoding
+from agent.utils.device import resolve_device
 from policies.actor_critic import ActorCritic, reset_memory
 
 CONFIG_FILE = "config.json"
@@ -38,16 +39,6 @@ WEIGHTS_FILE = "model.safetensors"
 TOKENIZER_FILE = "tokenizer_config.json"
 FROZEN_PREFIX = "perception.text.encoder.model."
 """State-dict prefix of a pretrained encoder's weights (left out of checkpoints when frozen)."""
-
-AUX_HEADS: dict[str, int] = {
-    "target_visible": 1,
-    "target_bearing": 2,
-    "target_distance": 1,
-    "visible_colors": 6,
-    "visible_shapes": 3,
-}
-"""Auxiliary predictions and their widths: a visibility logit, (sin, cos) of the target's bearing,
-its distance, and per-colour / per-shape visibility logits. Width-1 heads come out squeezed."""
 
 Images = np.ndarray | torch.Tensor
 

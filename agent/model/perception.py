@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from agent.config import AgentConfig
-from agent.text import TextEncoding, TextModule, masked_mean
+from agent.model.config import AgentConfig
+from agent.model.text import TextEncoding, TextModule, masked_mean
 
 
 class PerceptionOutput(NamedTuple):

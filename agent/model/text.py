@@ -27,7 +27,7 @@ from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers
 from torch import nn
 from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel, PreTrainedTokenizerFast
 
-from agent.config import AgentConfig
+from agent.model.config import AgentConfig
 
 PAD_TOKEN = "[PAD]"
 UNK_TOKEN = "[UNK]"
