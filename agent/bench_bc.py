@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from agent.demos import LABEL_KEYS, Episodes
+from agent.data.episodes import LABEL_KEYS, Episodes
 from agent.imitation import BCConfig, BCTrainer
 from agent.model.config import AgentConfig
 

@@ -21,7 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "record": ("agent.video:main", "rollout videos (MP4/GIF) of a checkpoint or a baseline"),
     "bench bc": ("agent.bench_bc:main", "BC trainer samples/s next to bare forward/backward"),
     "bench eval": ("agent.eval_cli:bench_main", "wall time of a 200-episode evaluation"),
-    "demos": ("agent.demos:main", "generate sharded expert demonstrations"),
+    "demos": ("agent.scripts.demos:main", "generate sharded expert demonstrations"),
     "train ppo": ("agent.ppo:main", "recurrent PPO on parallel envs, from scratch or a checkpoint"),
     "bench ppo": ("agent.ppo_bench:main", "PPO end-to-end env-steps/s next to raw env-steps/s"),
     "train bc": ("agent.imitation:bc_main", "behaviour cloning on demonstrations"),

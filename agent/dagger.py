@@ -13,7 +13,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from agent.demos import Episodes
+from agent.data.episodes import Episodes
 from agent.imitation import BCConfig, BCTrainer, parse_train_args, prepare
 from agent.model.agent import Agent
 

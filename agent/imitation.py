@@ -20,9 +20,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from agent.bc_data import Batch, EpisodeSampler
 from agent.checkpoint import latest_checkpoint, load_training_state, save_checkpoint
-from agent.demos import Episodes, load_demos, read_manifest
+from agent.data.demos import load_demos, read_manifest
+from agent.data.episodes import Episodes
+from agent.data.sampler import Batch, EpisodeSampler
 from agent.learner_rollout import RolloutResult, run_learner
 from agent.model.agent import Agent
 from agent.model.aux import aux_losses, masked_mean
@@ -155,7 +156,7 @@ class BCTrainer:
 
     def set_grounding(self, frames: dict[str, np.ndarray]) -> None:
         """Captioned frames for the grounding loss (``agent.grounding.generate_frames``)."""
-        from agent.grounding import GroundingBatcher
+        from agent.data.grounding_frames import GroundingBatcher
 
         self.grounding = GroundingBatcher(frames, "train", np.random.default_rng(self.config.seed))
 
@@ -165,7 +166,7 @@ class BCTrainer:
 
         cfg = self.config
         if self.grounding is None:  # frames of the demos' task with the default settings
-            from agent.grounding import GroundingSettings, generate_frames
+            from agent.data.grounding_frames import GroundingSettings, generate_frames
 
             kwargs = {k: v for k, v in self.manifest["env_kwargs"].items() if k != "split"}
             self.set_grounding(generate_frames(self.manifest["task"], GroundingSettings(), kwargs))

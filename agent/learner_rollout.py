@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from agent.demos import EpisodeBuilder, Episodes
+from agent.data.episodes import EpisodeBuilder, Episodes
 from agent.model.agent import Agent
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.dagger import DAggerSettings, run_dagger
-from agent.grounding import GroundingSettings
+from agent.data.grounding_frames import GroundingSettings
 from agent.imitation import BCConfig, BCTrainer, prepare
 from agent.utils.configs import config_to_dict, load_config
 from agent.utils.io import atomic_write_json
@@ -93,7 +93,7 @@ class QuickstartConfig:
 
 def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any]:
     """Run every stage; return the summary (also written to ``summary.json``)."""
-    from agent.demos import generate_demos
+    from agent.data.demos import generate_demos
     from agent.eval_cli import run_eval
     from agent.eval_report import eval_info, format_table, write_report
 
@@ -122,7 +122,8 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
     episodes, manifest = prepare(bc)
     trainer = BCTrainer(bc, episodes, manifest)
     if config.ground.steps > 0 or bc.ground_weight > 0:
-        from agent.grounding import generate_frames, pretrain
+        from agent.data.grounding_frames import generate_frames
+        from agent.grounding import pretrain
 
         ground_start = tg = time.perf_counter()
         frames = generate_frames(config.task, config.ground)
@@ -213,7 +214,8 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
 def grounding_probe(agent: Any, config: QuickstartConfig) -> dict[str, dict[str, float]]:
     """Does the agent's state say whether (and where) the named object is in view? Measured on
     fresh captioned frames (seeds after the pretraining ones) for each evaluated split."""
-    from agent.grounding import generate_frames, grounding_accuracy
+    from agent.data.grounding_frames import generate_frames
+    from agent.grounding import grounding_accuracy
 
     settings = copy.deepcopy(config.ground)
     settings.layouts, settings.poses_per_layout = config.ground.probe_layouts, 10

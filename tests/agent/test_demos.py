@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent.demos import DatasetError, generate_demos, load_demos, read_manifest
+from agent.data.demos import generate_demos, load_demos, read_manifest
+from agent.data.episodes import DatasetError
 from agent.utils.io import sha256_file
 
 TASK = "MiniGround/GoToObject-v0"

@@ -7,16 +7,14 @@ import numpy as np
 import pytest
 import torch
 
-from agent.demos import generate_demos
-from agent.grounding import (
+from agent.data.demos import generate_demos
+from agent.data.grounding_frames import (
     GroundingBatcher,
     GroundingSettings,
     capture_frames,
     generate_frames,
-    grounding_accuracy,
-    grounding_losses,
-    pretrain,
 )
+from agent.grounding import grounding_accuracy, grounding_losses, pretrain
 from agent.imitation import BCConfig, BCTrainer, prepare
 from agent.model.agent import Agent
 from agent.model.config import AgentConfig

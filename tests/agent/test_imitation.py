@@ -8,7 +8,7 @@ import torch
 
 import envs
 from agent.dagger import DAggerConfig, run_dagger
-from agent.demos import generate_demos, load_demos
+from agent.data.demos import generate_demos, load_demos
 from agent.imitation import BCConfig, BCTrainer, prepare
 from agent.learner_rollout import run_learner
 from agent.model.agent import Agent

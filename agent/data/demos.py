@@ -9,160 +9,27 @@ checksum; re-running finishes the missing shards and leaves finished ones alone.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
+from agent.data.episodes import DatasetError, EpisodeBuilder, Episodes
 from agent.utils.io import atomic_write_bytes, atomic_write_json, sha256_file
 from agent.utils.versions import versions
-
-LABEL_KEYS: tuple[str, ...] = (
-    "target_visible",
-    "target_seen",
-    "target_bearing",
-    "target_distance",
-    "visible_colors",
-    "visible_shapes",
-)
-"""Privileged per-frame labels stored with the demos (auxiliary-loss targets)."""
-
-
-class DatasetError(ValueError):
-    """A demonstrations directory is missing, incomplete, corrupt or inconsistent."""
-
-
-@dataclass
-class Episodes:
-    """Episodes concatenated along time; ``starts[e]`` indexes episode e's first frame."""
-
-    images: np.ndarray
-    actions: np.ndarray
-    rewards: np.ndarray
-    labels: dict[str, np.ndarray]
-    starts: np.ndarray
-    lengths: np.ndarray
-    missions: np.ndarray
-    outcomes: np.ndarray
-    seeds: np.ndarray
-
-    @property
-    def num_episodes(self) -> int:
-        """Number of episodes."""
-        return len(self.lengths)
-
-    @property
-    def num_frames(self) -> int:
-        """Number of frames (= decisions) over all episodes."""
-        return len(self.actions)
-
-    def to_arrays(self) -> dict[str, np.ndarray]:
-        """Flat name -> array mapping for ``np.savez_compressed``."""
-        out = {
-            "images": self.images,
-            "actions": self.actions,
-            "rewards": self.rewards,
-            "starts": self.starts,
-            "lengths": self.lengths,
-            "missions": self.missions,
-            "outcomes": self.outcomes,
-            "seeds": self.seeds,
-        }
-        out.update({f"label_{k}": v for k, v in self.labels.items()})
-        return out
-
-    @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> Episodes:
-        """Inverse of :meth:`to_arrays`."""
-        labels = {k[len("label_") :]: v for k, v in arrays.items() if k.startswith("label_")}
-        fields = ("images", "actions", "rewards", "starts", "lengths", "missions", "outcomes")
-        return cls(labels=labels, seeds=arrays["seeds"], **{k: arrays[k] for k in fields})
-
-    @classmethod
-    def concatenate(cls, parts: list[Episodes]) -> Episodes:
-        """Join several episode sets (e.g. shards, or demos and DAgger data)."""
-        if not parts:
-            raise DatasetError("no episodes to concatenate")
-        offsets = np.cumsum([0] + [p.num_frames for p in parts[:-1]])
-        return cls(
-            images=np.concatenate([p.images for p in parts]),
-            actions=np.concatenate([p.actions for p in parts]),
-            rewards=np.concatenate([p.rewards for p in parts]),
-            labels={k: np.concatenate([p.labels[k] for p in parts]) for k in parts[0].labels},
-            starts=np.concatenate([p.starts + o for p, o in zip(parts, offsets, strict=True)]),
-            lengths=np.concatenate([p.lengths for p in parts]),
-            missions=np.concatenate([p.missions for p in parts]),
-            outcomes=np.concatenate([p.outcomes for p in parts]),
-            seeds=np.concatenate([p.seeds for p in parts]),
-        )
-
-
-class EpisodeBuilder:
-    """Accumulates (frame, action, reward, labels) steps into :class:`Episodes`."""
-
-    def __init__(self) -> None:
-        self.images: list[np.ndarray] = []
-        self.actions: list[int] = []
-        self.rewards: list[float] = []
-        self.labels: dict[str, list[Any]] = {k: [] for k in LABEL_KEYS}
-        self.lengths: list[int] = []
-        self.missions: list[str] = []
-        self.outcomes: list[str] = []
-        self.seeds: list[int] = []
-        self._current = 0
-
-    def add_step(self, image: np.ndarray, info: dict[str, Any], action: int, reward: float) -> None:
-        """Record the frame seen (with its info labels), the action taken and the reward."""
-        self.images.append(image)
-        self.actions.append(int(action))
-        self.rewards.append(float(reward))
-        for k in LABEL_KEYS:
-            self.labels[k].append(info[k])
-        self._current += 1
-
-    def end_episode(self, mission: str, outcome: str | None, seed: int) -> None:
-        """Close the current episode."""
-        self.lengths.append(self._current)
-        self.missions.append(mission)
-        self.outcomes.append(outcome or "timeout")
-        self.seeds.append(int(seed))
-        self._current = 0
-
-    def build(self) -> Episodes:
-        """The recorded episodes as arrays."""
-        lengths = np.asarray(self.lengths, dtype=np.int64)
-        return Episodes(
-            images=np.stack(self.images).astype(np.uint8),
-            actions=np.asarray(self.actions, dtype=np.int64),
-            rewards=np.asarray(self.rewards, dtype=np.float32),
-            labels={
-                k: np.asarray(v, dtype=np.float32)
-                if k not in ("target_visible", "target_seen")
-                else np.asarray(v, dtype=bool)
-                for k, v in self.labels.items()
-            },
-            starts=np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64),
-            lengths=lengths,
-            missions=np.asarray(self.missions, dtype=np.str_),
-            outcomes=np.asarray(self.outcomes, dtype=np.str_),
-            seeds=np.asarray(self.seeds, dtype=np.int64),
-        )
-
 
 # --------------------------------------------------------------------------- generation
 _WORKER_ENV: dict[str, Any] = {}
 
 
-def _worker_env(task: str, env_kwargs: dict[str, Any]) -> Any:
+def worker_env(task: str, env_kwargs: dict[str, Any]) -> Any:
     """One env per worker process, reused across the shards it generates."""
     key = json.dumps([task, env_kwargs], sort_keys=True)
     if _WORKER_ENV.get("key") != key:
@@ -196,7 +63,7 @@ def expert_episodes(env: Any, seeds: list[int], teacher: str = "expert") -> Epis
 
 def _make_shard(spec: dict[str, Any]) -> dict[str, Any]:
     """Generate and write one shard (runs in a worker process); return its sidecar record."""
-    env = _worker_env(spec["task"], spec["env_kwargs"])
+    env = worker_env(spec["task"], spec["env_kwargs"])
     episodes = expert_episodes(env, spec["seeds"], spec["teacher"])
     out = Path(spec["path"])
     import io
@@ -379,39 +246,3 @@ def iter_shards(path: str | os.PathLike, verify: bool = True) -> Iterator[Episod
 def load_demos(path: str | os.PathLike, verify: bool = True) -> Episodes:
     """All episodes of a dataset directory, checksums verified."""
     return Episodes.concatenate(list(iter_shards(path, verify=verify)))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``miniground demos``: generate expert demonstrations."""
-    import envs
-
-    parser = argparse.ArgumentParser(prog="miniground demos", description=__doc__)
-    parser.add_argument("--task", default=envs.registration.DEFAULT_TASK, help="MiniGround id")
-    parser.add_argument("--episodes", type=int, required=True, help="number of episodes")
-    parser.add_argument("--out", required=True, help="dataset directory")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the first episode")
-    parser.add_argument("--split", default="train", help="instruction split")
-    parser.add_argument("--episodes-per-shard", type=int, default=50, help="shard size")
-    parser.add_argument(
-        "--teacher", default="expert", choices=("expert", "scan"),
-        help="expert: privileged planner; scan: turns left until the target was seen first",
-    )  # fmt: skip
-    args = parser.parse_args(argv)
-    start = time.perf_counter()
-    manifest = generate_demos(
-        args.task,
-        args.episodes,
-        args.out,
-        args.seed,
-        args.workers,
-        args.split,
-        args.episodes_per_shard, teacher=args.teacher,
-    )  # fmt: skip
-    elapsed = time.perf_counter() - start
-    print(
-        f"{manifest['episodes']} episodes, {manifest['frames']} frames, "
-        f"{manifest['successes']} expert successes, {len(manifest['shards'])} shards in "
-        f"{args.out} ({elapsed:.1f}s)"
-    )
-    return 0

@@ -1,4 +1,4 @@
-"""Sequence batches for behaviour cloning, augmentation, and the imitation losses.
+"""Sequence batches for behaviour cloning, with mirroring augmentation.
 
 Episodes live in memory as one uint8 tensor of frames; a batch is B whole episodes of similar
 length (bucketed, so little padding), laid out time-major (T, B) and cut into ``bptt`` chunks by
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from agent.demos import Episodes
+from agent.data.episodes import Episodes
 
 TURN_LEFT, TURN_RIGHT = 0, 1
 
