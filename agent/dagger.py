@@ -101,7 +101,7 @@ def run_learner_collect(
     trainer: BCTrainer, seeds: list[int], beta: float, sample: bool, bar: Any
 ) -> Episodes:
     """Collect expert-labelled learner episodes in the trainer's env."""
-    from agent.learner_rollout import run_learner
+    from agent.rollout.learner import run_learner
 
     result = run_learner(
         trainer.env(), trainer.agent, seeds, beta=beta, sample=sample, collect=True,

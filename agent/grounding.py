@@ -60,28 +60,3 @@ def pretrain(
         if step % 25 == 0:
             bar.set_postfix(visible=f"{logs[-1]['target_visible']:.3f}")
     return logs
-
-
-@torch.no_grad()
-def grounding_accuracy(
-    agent: Agent, frames: dict[str, np.ndarray], split: str, queries: int = 512, seed: int = 0
-) -> dict[str, float]:
-    """Balanced target-in-view accuracy (chance 0.5) and mean bearing error (degrees, objects in
-    view) of instructions naming ``split``'s colour-shape pairs in ``frames``."""
-    batcher = GroundingBatcher(frames, split, np.random.default_rng(seed))
-    images, missions, labels = batcher.sample(queries)
-    agent.eval()
-    aux = aux_of_frames(agent, images, missions)
-    visible = labels["target_visible"].to(agent.device)
-    pred = aux["target_visible"] > 0
-    sc = aux["target_bearing"][visible]
-    est = torch.atan2(sc[:, 0], sc[:, 1])
-    true = labels["target_bearing"].to(agent.device)[visible]
-    err = torch.remainder(est - true + math.pi, 2 * math.pi) - math.pi
-    hit = (pred & visible).float().sum() / visible.float().sum().clamp(min=1)
-    reject = (~pred & ~visible).float().sum() / (~visible).float().sum().clamp(min=1)
-    return {
-        "balanced_accuracy": float((hit + reject) / 2),
-        "in_view_share": float(visible.float().mean()),
-        "bearing_error_deg": float(torch.rad2deg(err.abs()).mean()) if len(sc) else 0.0,
-    }

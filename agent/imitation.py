@@ -24,10 +24,10 @@ from agent.checkpoint import latest_checkpoint, load_training_state, save_checkp
 from agent.data.demos import load_demos, read_manifest
 from agent.data.episodes import Episodes
 from agent.data.sampler import Batch, EpisodeSampler
-from agent.learner_rollout import RolloutResult, run_learner
 from agent.model.agent import Agent
 from agent.model.aux import aux_losses, masked_mean
 from agent.model.config import AgentConfig
+from agent.rollout.learner import RolloutResult, run_learner
 from agent.utils.configs import config_to_dict, load_config, read_toml
 from agent.utils.io import atomic_write_json
 from agent.utils.runs import make_run_dir

@@ -26,17 +26,12 @@ import torch
 from torch.nn import functional as F
 
 from agent.checkpoint import latest_checkpoint, load_training_state, save_checkpoint
-from agent.metrics import OUTCOMES, aggregate, wilson_interval
+from agent.eval.metrics import OUTCOMES, aggregate, wilson_interval
 from agent.model.agent import Agent
 from agent.model.config import AgentConfig
-from agent.rollout import (
-    EnvWorkerError,
-    Rollout,
-    RolloutCollector,
-    close_envs,
-    compute_gae,
-    make_vector_env,
-)
+from agent.rollout.collector import RolloutCollector
+from agent.rollout.storage import Rollout, compute_gae
+from agent.rollout.vector_env import EnvWorkerError, close_envs, make_vector_env
 from agent.utils.configs import config_to_dict, describe_fields, load_config
 from agent.utils.device import resolve_device
 from agent.utils.io import atomic_write_json
@@ -491,7 +486,7 @@ def _finish(
     if points and points[-1]["episodes"]:
         rows.append(("training success (last bin)", f"{points[-1]['success_rate']:.2f}"))
     if cfg.eval_episodes:
-        from agent.evaluation import evaluate
+        from agent.eval.evaluation import evaluate
 
         env_kwargs = {k: v for k, v in cfg.env_kwargs().items() if k != "split"}
         workers = min(cfg.num_envs, 4)

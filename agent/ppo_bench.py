@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from agent.ppo import PPOConfig, PPOTrainer, build_agent
-from agent.rollout import close_envs, make_vector_env, step_envs
+from agent.rollout.vector_env import close_envs, make_vector_env, step_envs
 from agent.utils.configs import describe_fields, load_config
 
 TARGET_RATIO = 0.5

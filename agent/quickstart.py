@@ -94,8 +94,8 @@ class QuickstartConfig:
 def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any]:
     """Run every stage; return the summary (also written to ``summary.json``)."""
     from agent.data.demos import generate_demos
-    from agent.eval_cli import run_eval
-    from agent.eval_report import eval_info, format_table, write_report
+    from agent.eval.evaluation import run_eval
+    from agent.eval.report import eval_info, format_table, write_report
 
     run_dir = Path(config.out) if config.out else make_run_dir("quickstart")
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -157,7 +157,9 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
 
     probe = {}
     if trainer.agent.aux is not None and config.ground.probe_layouts > 0:
-        probe = grounding_probe(trainer.agent, config)
+        from agent.eval.grounding_probe import grounding_probe
+
+        probe = grounding_probe(trainer.agent, config.task, config.ground, config.eval.splits)
     t0 = time.perf_counter()
     results = run_eval(
         [str(agent_dir)], config.task, list(config.eval.splits), config.eval.episodes,
@@ -170,7 +172,7 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
 
     videos: list[str] = []
     if config.record.episodes > 0:
-        from agent.video import record_episodes
+        from agent.eval.video import record_episodes
 
         t0 = time.perf_counter()
         paths = record_episodes(
@@ -209,24 +211,6 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
         )
     print(f"agent kept: {kept}; outputs in {run_dir}")
     return summary
-
-
-def grounding_probe(agent: Any, config: QuickstartConfig) -> dict[str, dict[str, float]]:
-    """Does the agent's state say whether (and where) the named object is in view? Measured on
-    fresh captioned frames (seeds after the pretraining ones) for each evaluated split."""
-    from agent.data.grounding_frames import generate_frames
-    from agent.grounding import grounding_accuracy
-
-    settings = copy.deepcopy(config.ground)
-    settings.layouts, settings.poses_per_layout = config.ground.probe_layouts, 10
-    settings.seed = config.ground.seed + 500_000
-    probe = {}
-    for split in config.eval.splits:
-        if split == "paraphrase":
-            continue
-        frames = generate_frames(config.task, settings, split=split)
-        probe[split] = grounding_accuracy(agent, frames, split)
-    return probe
 
 
 def main(argv: list[str] | None = None) -> int:

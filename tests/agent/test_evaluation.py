@@ -12,18 +12,13 @@ import pytest
 import torch
 
 from agent.cli import main as cli_main
-from agent.eval_cli import main as eval_main
-from agent.eval_cli import parse_splits
-from agent.evaluation import (
-    EvaluationWorkerError,
-    _supervise,
-    evaluate,
-    evaluate_many,
-    policy_label,
-)
-from agent.metrics import OUTCOMES
+from agent.eval.evaluation import EvaluationWorkerError, _supervise, evaluate, evaluate_many
+from agent.eval.metrics import OUTCOMES
+from agent.eval.policies import policy_label
 from agent.model.agent import Agent
 from agent.model.config import AgentConfig
+from agent.scripts.eval import main as eval_main
+from agent.scripts.eval import parse_splits
 
 TASK = "MiniGround/GoToObject-v0"
 RECORD_KEYS = {

@@ -14,7 +14,8 @@ from agent.data.grounding_frames import (
     capture_frames,
     generate_frames,
 )
-from agent.grounding import grounding_accuracy, grounding_losses, pretrain
+from agent.eval.grounding_probe import grounding_accuracy
+from agent.grounding import grounding_losses, pretrain
 from agent.imitation import BCConfig, BCTrainer, prepare
 from agent.model.agent import Agent
 from agent.model.config import AgentConfig

@@ -10,9 +10,9 @@ import envs
 from agent.dagger import DAggerConfig, run_dagger
 from agent.data.demos import generate_demos, load_demos
 from agent.imitation import BCConfig, BCTrainer, prepare
-from agent.learner_rollout import run_learner
 from agent.model.agent import Agent
 from agent.model.config import AgentConfig
+from agent.rollout.learner import run_learner
 from policies.expert import Expert
 
 TASK = "MiniGround/GoToObject-v0"

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from agent.metrics import (
+from agent.eval.metrics import (
     aggregate,
     confusion,
     confusion_kind,

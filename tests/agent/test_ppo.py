@@ -15,7 +15,7 @@ from test_rollout import ChoiceEnv, sync_envs
 from agent.checkpoint import latest_checkpoint
 from agent.model.agent import Agent
 from agent.ppo import PPOConfig, PPOTrainer, config_from_run, learning_curve, main, train
-from agent.rollout import EnvWorkerError
+from agent.rollout.vector_env import EnvWorkerError
 from agent.utils.configs import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,7 +94,7 @@ def test_fine_tuning_starts_from_the_checkpoint_with_a_kl_term(tmp_path: Path) -
 
 def test_aux_losses_join_the_update(make_config) -> None:
     from agent.ppo import AUX_LABELS, ppo_update
-    from agent.rollout import Rollout
+    from agent.rollout.storage import Rollout
 
     cfg = tiny_config(num_envs=2, num_steps=8, seq_len=4, num_minibatches=2, aux_weight=0.5)
     agent = Agent(make_config(num_actions=3, aux_heads=True))

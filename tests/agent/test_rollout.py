@@ -19,13 +19,9 @@ import torch
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
-from agent.rollout import (
-    EnvWorkerError,
-    RolloutCollector,
-    close_envs,
-    compute_gae,
-    make_vector_env,
-)
+from agent.rollout.collector import RolloutCollector
+from agent.rollout.storage import compute_gae
+from agent.rollout.vector_env import EnvWorkerError, close_envs, make_vector_env
 
 H, W = 60, 80
 COLORS = {"red": (255, 0, 0), "blue": (0, 0, 255)}

@@ -11,11 +11,9 @@ import torch
 from PIL import Image
 
 from agent.cli import main as cli_main
-from agent.evaluation import evaluate
-from agent.model.agent import Agent
-from agent.model.config import AgentConfig
-from agent.video import FPS, HOLD_SECONDS, record_episodes
-from agent.video_frames import (
+from agent.eval.evaluation import evaluate
+from agent.eval.video import FPS, HOLD_SECONDS, record_episodes
+from agent.eval.video_frames import (
     CAPTION_H,
     STATUS_H,
     WALL,
@@ -26,6 +24,8 @@ from agent.video_frames import (
     heatmap_overlay,
     tile,
 )
+from agent.model.agent import Agent
+from agent.model.config import AgentConfig
 
 TASK = "MiniGround/GoToObject-v0"
 HOLD = round(HOLD_SECONDS * FPS)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agent.metrics import CONFUSIONS
+from agent.eval.metrics import CONFUSIONS
 from agent.utils.io import atomic_write
 from agent.utils.versions import versions
 
@@ -30,16 +30,6 @@ EPISODE_FIELDS: tuple[str, ...] = (
     "label", "split", "episode", "seed", "mission", "target", "outcome", "steps",
     "path_length", "shortest_path_length", "reached", "return",
 )  # fmt: skip
-
-
-def default_run_dir(kind: str = "eval", root: str | os.PathLike = "runs") -> Path:
-    """A new folder name ``root/<kind>__<timestamp>`` (suffixed when it already exists)."""
-    base = Path(root) / f"{kind}__{time.strftime('%Y%m%d-%H%M%S')}"
-    path, n = base, 1
-    while path.exists():
-        n += 1
-        path = base.with_name(f"{base.name}-{n}")
-    return path
 
 
 def _json_ready(value: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Rollout videos: ``miniground record`` and :func:`record_episodes`.
+"""Rollout videos: :func:`record_episodes` (the ``miniground record`` command is a thin wrapper).
 
 One MP4 per episode (H.264, 10 fps): the egocentric view, the policy's attention heat-map when it
 has one, and the top-down map with the trajectory and the target circled; the instruction above,
@@ -11,12 +11,10 @@ env per process); ``subprocess=True`` runs it in a fresh spawned process instead
 
 from __future__ import annotations
 
-import argparse
 import concurrent.futures
 import contextlib
 import multiprocessing as mp
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,22 +22,12 @@ import imageio.v2 as imageio
 import numpy as np
 from tqdm import tqdm
 
-from agent.eval_report import default_run_dir
-from agent.evaluation import (
-    BASELINES,
-    EvalPolicy,
-    PolicySpec,
-    check_policy,
-    env_kwargs_for,
-    is_baseline,
-    make_env,
-    make_policy,
-    one_torch_thread,
-    run_episode,
-)
-from agent.video_frames import compose_frame, crop_world, draw_banner, draw_map, tile
+from agent.eval.policies import PolicySpec, check_policy, env_kwargs_for, make_policy
+from agent.eval.video_frames import compose_frame, crop_world, draw_banner, draw_map, tile
+from agent.rollout.episode import EpisodePolicy, make_env, run_episode
+from agent.utils.threads import one_torch_thread
 from envs.language import check_split
-from envs.registration import DEFAULT_TASK, check_task
+from envs.registration import check_task
 
 FPS = 10
 HOLD_SECONDS = 1.0
@@ -57,7 +45,7 @@ def open_writer(path: str | os.PathLike, fps: int = FPS) -> Any:
 
 
 class EpisodeComposer:
-    """A step callback for :func:`~agent.evaluation.run_episode` that makes the video frames.
+    """A step callback for :func:`~agent.rollout.episode.run_episode` that makes the video frames.
 
     Frame t shows observation t with the attention the policy computed from it and the action it
     took; the last frame shows the final observation under the outcome banner, held ~1 s. An
@@ -97,7 +85,7 @@ class EpisodeComposer:
         caption = f'"{info["mission"]}"'
         return compose_frame(obs["image"], top, caption, status, right, att, 4, self.panel)
 
-    def __call__(self, obs: dict, action: int | None, info: dict, policy: EvalPolicy) -> None:
+    def __call__(self, obs: dict, action: int | None, info: dict, policy: EpisodePolicy) -> None:
         if self.pending is not None and action is not None:
             attention = policy.attention if self.attention else None
             if self.panel is None:
@@ -156,7 +144,7 @@ def _gif(frames: list[np.ndarray], path: Path, fps: int) -> Path:
 
 def _record_one(
     env: Any,
-    policy: EvalPolicy,
+    policy: EpisodePolicy,
     i: int,
     seed: int,
     out: Path,
@@ -250,43 +238,3 @@ def record_episodes(
     if grid and len(videos) > 1:
         paths.append(write_grid(videos, out / "grid.mp4", fps))
     return paths
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``miniground record``: write rollout videos of a checkpoint or a baseline."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    p = argparse.ArgumentParser(
-        prog="miniground record",
-        description="Record rollout videos: one MP4 per episode (camera, attention heat-map, "
-        "top-down map with trajectory and target, instruction, step, action, outcome), a grid "
-        "MP4 of up to four episodes, and GIFs with --gif. Episode i uses env seed --seed + i.",
-    )
-    who = p.add_mutually_exclusive_group(required=True)
-    who.add_argument("--checkpoint", metavar="DIR", help="checkpoint directory")
-    who.add_argument("--policy", choices=BASELINES, help="a baseline instead of a checkpoint")
-    p.add_argument("--task", default=DEFAULT_TASK, help="MiniGround task id")
-    p.add_argument("--split", default="train", help="instruction split")
-    p.add_argument("--episodes", type=int, default=4, help="number of episodes")
-    p.add_argument("--seed", type=int, default=0, help="env seed of episode 0")
-    p.add_argument("--out", default=None, help="output folder (default runs/record__<time>)")
-    p.add_argument("--gif", action="store_true", help="also write half-size GIFs")
-    p.add_argument("--sample", action="store_true", help="sample agent actions (default argmax)")
-    p.add_argument("--no-attention", action="store_true", help="no attention heat-map panel")
-    p.add_argument("--no-grid", action="store_true", help="no grid video")
-    p.add_argument("--fps", type=int, default=FPS, help="frames per second")
-    p.add_argument("--max-steps", type=int, default=None, help="override the task's step limit")
-    p.add_argument("--device", default="cpu", help="torch device of a learned agent")
-    args = p.parse_args(argv)
-    spec: PolicySpec = args.policy if args.policy else Path(args.checkpoint)
-    assert is_baseline(spec) or isinstance(spec, Path)
-    if args.fps < 1:
-        raise ValueError(f"--fps must be >= 1, got {args.fps}")
-    out = Path(args.out) if args.out else default_run_dir("record")
-    env_kwargs = {} if args.max_steps is None else {"max_steps": args.max_steps}
-    paths = record_episodes(
-        spec, args.task, args.episodes, out, args.seed, args.split, args.gif,
-        not args.no_attention, env_kwargs, args.sample, not args.no_grid, args.fps, args.device,
-    )  # fmt: skip
-    for path in paths:
-        print(f"{path}  ({path.stat().st_size / 1024:.0f} KiB)")
-    return 0

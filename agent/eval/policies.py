@@ -1,19 +1,16 @@
-"""Evaluation policies and the episode loop: baselines and checkpoints behind one interface.
+"""Evaluation policies: baselines and checkpoints behind one interface (``reset``, ``act``).
 
 A *policy spec* is ``"expert"``, ``"random"`` or a checkpoint directory (a ``pathlib.Path``, or a
 string other than those two words). A learned agent acts greedily (argmax of its logits) unless
 ``sample=True``: then actions are drawn from its categorical distribution with a generator
 seeded per episode. Its recurrent memory is reset at the start of every episode. torch is
-imported only when a learned agent is used (baseline workers start faster).
+imported only when a learned agent is used (baseline workers start faster). The episode loop
+that drives them is :func:`agent.rollout.episode.run_episode`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-import math
 import os
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +22,6 @@ BASELINES: tuple[str, ...] = ("expert", "random")
 """Policy specs that name a built-in baseline instead of a checkpoint directory."""
 
 PolicySpec = str | os.PathLike
-Record = dict[str, Any]
-StepCallback = Callable[[dict[str, Any], int | None, dict[str, Any], "EvalPolicy"], None]
-"""Called as ``callback(obs, action, info, policy)`` after reset (action None) and every step."""
 
 
 def is_baseline(spec: PolicySpec) -> bool:
@@ -169,64 +163,3 @@ def make_policy(
 
         agent = Agent.from_pretrained(spec, device=device)
     return AgentPolicy(agent, sample=sample)
-
-
-def make_env(task: str, split: str, **env_kwargs: Any) -> Any:
-    """``envs.make`` with MiniWorld's start-up chatter on stdout silenced."""
-    import envs
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        return envs.make(task, split=split, **env_kwargs)
-
-
-@contextlib.contextmanager
-def one_torch_thread(enabled: bool = True) -> Iterator[None]:
-    """Run torch on one thread inside the block (a worker's arithmetic, so results match)."""
-    if not enabled:
-        yield
-        return
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _finite(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
-
-
-def run_episode(
-    env: Any, policy: EvalPolicy, episode: int, seed: int, callback: StepCallback | None = None
-) -> Record:
-    """Run one episode with env seed and policy seed ``seed``; return its record."""
-    obs, info = env.reset(seed=seed)
-    policy.reset(seed)
-    if callback is not None:
-        callback(obs, None, info, policy)
-    total, done = 0.0, False
-    while not done:
-        action = policy.act(obs)
-        obs, reward, terminated, truncated, info = env.step(action)
-        total += float(reward)
-        done = terminated or truncated
-        if callback is not None:
-            callback(obs, action, info, policy)
-    reached = info["reached_color"]
-    return {
-        "episode": episode,
-        "seed": seed,
-        "split": info["split"],
-        "mission": info["mission"],
-        "target": [info["target_color"], info["target_shape"]],
-        "outcome": info["outcome"] or ("timeout" if truncated else "unknown"),
-        "is_success": bool(info["is_success"]),
-        "steps": int(info["step"]),
-        "return": total,
-        "path_length": float(info["path_length"]),
-        "shortest_path_length": _finite(info["shortest_path_length"]),
-        "reached": None if reached is None else [reached, info["reached_shape"]],
-    }

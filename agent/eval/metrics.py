@@ -2,7 +2,8 @@
 
 A record holds at least ``outcome`` ("success" | "wrong_object" | "timeout"), ``is_success``,
 ``steps``, ``path_length``, ``shortest_path_length``, ``target`` ([colour, shape]) and ``reached``
-([colour, shape] of the object committed to, or None). :func:`agent.evaluation.evaluate` makes them.
+([colour, shape] of the object committed to, or None). :func:`agent.eval.evaluation.evaluate`
+makes them.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Episode ``i`` always runs with env seed ``seed + i`` and the same policy seed, whatever the number
 of workers: workers take disjoint episode indices, each in its own process with one MiniWorld env
 (``spawn``, never ``fork``), and records come back sorted by index. A worker that dies or fails is
-reported with a clear error, never waited on. Policy specs and the episode loop live in
-:mod:`agent.eval_policies` (re-exported here).
+reported with a clear error, never waited on. Policy specs live in :mod:`agent.eval.policies`,
+the episode loop in :mod:`agent.rollout.episode`; :func:`run_eval` adds the aggregate metrics.
 """
 
 from __future__ import annotations
@@ -22,34 +22,19 @@ from typing import Any
 
 from tqdm import tqdm
 
-from agent.eval_policies import (
-    BASELINES,
-    AgentPolicy,
-    EvalPolicy,
-    ExpertPolicy,
+from agent.eval.metrics import aggregate
+from agent.eval.policies import (
     PolicySpec,
-    RandomBaseline,
-    Record,
-    StepCallback,
     check_policy,
     env_kwargs_for,
     is_baseline,
-    make_env,
     make_policy,
-    one_torch_thread,
     policy_label,
-    run_episode,
-    task_action_names,
 )
+from agent.rollout.episode import Record, make_env, run_episode
+from agent.utils.threads import one_torch_thread
 from envs.language import check_split
 from envs.registration import check_task
-
-__all__ = [
-    "BASELINES", "AgentPolicy", "EvalPolicy", "EvaluationWorkerError", "ExpertPolicy",
-    "PolicySpec", "RandomBaseline", "Record", "StepCallback", "check_policy", "env_kwargs_for",
-    "evaluate", "evaluate_many", "is_baseline", "make_env", "make_policy", "one_torch_thread",
-    "policy_label", "run_episode", "task_action_names",
-]  # fmt: skip
 
 DEATH_GRACE_S = 1.0
 """Seconds a worker may be seen exited, without "done", before it is reported dead."""
@@ -265,3 +250,29 @@ def evaluate(
     return evaluate_many(
         [policy_spec], task, [split], episodes, seed, workers, env_kwargs, sample, device, progress
     )[0]
+
+
+def run_eval(
+    specs: list[PolicySpec],
+    task: str,
+    splits: list[str],
+    episodes: int,
+    seed: int = 0,
+    workers: int = 1,
+    env_kwargs: dict[str, Any] | None = None,
+    sample: bool = False,
+    device: str = "cpu",
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Evaluate every policy on every split; one result dict per pair (:mod:`agent.eval.report`)."""
+    labels = [policy_label(s) for s in specs]
+    grouped = evaluate_many(specs, task, splits, episodes, seed, workers, env_kwargs, sample,
+                            device, progress)  # fmt: skip
+    results = []
+    pairs = [(spec, label, split) for spec, label in zip(specs, labels, strict=True)
+             for split in splits]  # fmt: skip
+    for (spec, label, split), records in zip(pairs, grouped, strict=True):
+        unique = label if labels.count(label) == 1 else str(spec)
+        results.append({"policy": str(spec), "label": unique, "split": split,
+                        "aggregated": aggregate(records), "per_episode": records})  # fmt: skip
+    return results
