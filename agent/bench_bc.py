@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from agent.data.episodes import LABEL_KEYS, Episodes
-from agent.imitation import BCConfig, BCTrainer
+from agent.learn.bc import BCConfig, BCTrainer
 from agent.model.config import AgentConfig
 
 

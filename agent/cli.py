@@ -28,10 +28,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench bc": ("agent.bench_bc:main", "BC trainer samples/s next to bare forward/backward"),
     "bench eval": ("agent.bench.eval:main", "wall time of a 200-episode evaluation"),
     "demos": ("agent.scripts.demos:main", "generate sharded expert demonstrations"),
-    "train ppo": ("agent.ppo:main", "recurrent PPO on parallel envs, from scratch or a checkpoint"),
+    "train ppo": (
+        "agent.scripts.train_ppo:main",
+        "recurrent PPO on parallel envs, from scratch or a checkpoint",
+    ),
     "bench ppo": ("agent.ppo_bench:main", "PPO end-to-end env-steps/s next to raw env-steps/s"),
-    "train bc": ("agent.imitation:bc_main", "behaviour cloning on demonstrations"),
-    "train dagger": ("agent.dagger:dagger_main", "DAgger rounds on top of behaviour cloning"),
+    "train bc": ("agent.scripts.train_bc:main", "behaviour cloning on demonstrations"),
+    "train dagger": (
+        "agent.scripts.train_dagger:main",
+        "DAgger rounds on top of behaviour cloning",
+    ),
 }
 """Command words -> "module:function" taking ``argv`` and returning an exit code."""
 

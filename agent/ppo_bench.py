@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from agent.ppo import PPOConfig, PPOTrainer, build_agent
+from agent.learn.ppo import PPOTrainer, build_agent
+from agent.learn.ppo_config import PPOConfig
 from agent.rollout.vector_env import close_envs, make_vector_env, step_envs
 from agent.utils.configs import describe_fields, load_config
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.dagger import DAggerSettings, run_dagger
 from agent.data.grounding_frames import GroundingSettings
-from agent.imitation import BCConfig, BCTrainer, prepare
+from agent.learn.bc import BCConfig, BCTrainer, prepare
+from agent.learn.dagger import DAggerSettings, run_dagger
 from agent.utils.configs import config_to_dict, load_config
 from agent.utils.io import atomic_write_json
 from agent.utils.runs import make_run_dir
@@ -123,7 +123,7 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
     trainer = BCTrainer(bc, episodes, manifest)
     if config.ground.steps > 0 or bc.ground_weight > 0:
         from agent.data.grounding_frames import generate_frames
-        from agent.grounding import pretrain
+        from agent.learn.grounding import pretrain
 
         ground_start = tg = time.perf_counter()
         frames = generate_frames(config.task, config.ground)

@@ -8,7 +8,9 @@ Unknown keys and values of the wrong type raise a ValueError that names the fiel
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import json
 import sys
 import types
 import typing
@@ -150,6 +152,40 @@ def load_config(
     values = read_toml(toml_path) if toml_path else {}
     values = _merge(values, parse_overrides(overrides or []))
     return _build(cls, values)
+
+
+def config_from_values(cls: type[T], values: dict[str, Any], overrides: list[str]) -> T:
+    """``cls`` from saved or TOML ``values`` (keys that are not fields of ``cls`` are ignored),
+    with command-line overrides on top."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return _build(
+        cls, _merge({k: v for k, v in values.items() if k in names}, parse_overrides(overrides))
+    )
+
+
+def parse_train_args(
+    prog: str, argv: list[str] | None, cls: type, description: str | None = None
+) -> tuple[Any, argparse.Namespace]:
+    """``--config FILE``, ``--resume RUN_DIR`` and ``--field value`` overrides of ``cls``.
+
+    The config comes from a resumed run's saved ``config.json`` (without ``--config``), else from
+    the TOML file's ``[bc]`` table, else from the defaults; overrides go on top.
+    """
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=description,
+        epilog="Any config field can be overridden: --updates 3000 --agent.fusion gated",
+    )
+    parser.add_argument("--config", help="TOML experiment file (e.g. experiments/quickstart.toml)")
+    parser.add_argument("--resume", help="run directory to continue")
+    args, rest = parser.parse_known_args(argv)
+    if args.resume and not args.config and (Path(args.resume) / "config.json").exists():
+        saved = json.loads((Path(args.resume) / "config.json").read_text())["train"]
+        return config_from_values(cls, saved, rest), args
+    section = read_toml(args.config).get("bc", {}) if args.config else None
+    if section is None:
+        return load_config(cls, None, rest), args
+    return config_from_values(cls, section, rest), args
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from agent.data.grounding_frames import (
     generate_frames,
 )
 from agent.eval.grounding_probe import grounding_accuracy
-from agent.grounding import grounding_losses, pretrain
-from agent.imitation import BCConfig, BCTrainer, prepare
+from agent.learn.bc import BCConfig, BCTrainer, prepare
+from agent.learn.grounding import grounding_losses, pretrain
 from agent.model.agent import Agent
 from agent.model.config import AgentConfig
 from envs.language import COLORS, HELDOUT_COMBOS, SHAPES, TRAIN_COMBOS, tokenize

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 import envs
-from agent.dagger import DAggerConfig, run_dagger
 from agent.data.demos import generate_demos, load_demos
-from agent.imitation import BCConfig, BCTrainer, prepare
+from agent.learn.bc import BCConfig, BCTrainer, prepare
+from agent.learn.dagger import DAggerConfig, run_dagger
 from agent.model.agent import Agent
 from agent.model.config import AgentConfig
 from agent.rollout.learner import run_learner

@@ -12,10 +12,13 @@ import pytest
 import torch
 from test_rollout import ChoiceEnv, sync_envs
 
-from agent.checkpoint import latest_checkpoint
+from agent.learn.checkpoint import latest_checkpoint
+from agent.learn.ppo import PPOTrainer
+from agent.learn.ppo_config import PPOConfig, config_from_run
+from agent.learn.ppo_run import learning_curve, train
 from agent.model.agent import Agent
-from agent.ppo import PPOConfig, PPOTrainer, config_from_run, learning_curve, main, train
 from agent.rollout.vector_env import EnvWorkerError
+from agent.scripts.train_ppo import main
 from agent.utils.configs import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +77,7 @@ def test_fine_tuning_starts_from_the_checkpoint_with_a_kl_term(tmp_path: Path) -
     source = Agent(init)
     source.save_pretrained(tmp_path / "bc")
     cfg = tiny_config(init_from=str(tmp_path / "bc"), kl_coef=0.5, total_steps=4 * 16 * 2)
-    from agent.ppo import build_agent
+    from agent.learn.ppo import build_agent
 
     agent, ref = build_agent(cfg, num_actions=3)
     for (name, p), q in zip(agent.state_dict().items(), source.state_dict().values(), strict=True):
@@ -93,7 +96,7 @@ def test_fine_tuning_starts_from_the_checkpoint_with_a_kl_term(tmp_path: Path) -
 
 
 def test_aux_losses_join_the_update(make_config) -> None:
-    from agent.ppo import AUX_LABELS, ppo_update
+    from agent.learn.ppo import AUX_LABELS, ppo_update
     from agent.rollout.storage import Rollout
 
     cfg = tiny_config(num_envs=2, num_steps=8, seq_len=4, num_minibatches=2, aux_weight=0.5)
@@ -117,7 +120,7 @@ def test_aux_losses_join_the_update(make_config) -> None:
         last = ppo_update(agent, optimizer, rollout, cfg, np.random.default_rng(0))["aux_loss"]
     assert np.isfinite(first) and last < first  # the aux heads learn the labels
     with pytest.raises(ValueError, match="aux_heads"):
-        from agent.ppo import build_agent
+        from agent.learn.ppo import build_agent
 
         build_agent(tiny_config(aux_weight=0.5), num_actions=3)  # TINY_AGENT has no aux heads
 

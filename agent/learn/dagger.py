@@ -14,8 +14,7 @@ from typing import Any
 from tqdm import tqdm
 
 from agent.data.episodes import Episodes
-from agent.imitation import BCConfig, BCTrainer, parse_train_args, prepare
-from agent.model.agent import Agent
+from agent.learn.bc import BCConfig, BCTrainer
 
 
 @dataclass
@@ -109,26 +108,3 @@ def run_learner_collect(
     )  # fmt: skip
     assert result.episodes is not None
     return result.episodes
-
-
-def dagger_main(argv: list[str] | None = None) -> int:
-    """``miniground train dagger``."""
-    config, args = parse_train_args("miniground train dagger", argv, DAggerConfig)
-    demos, manifest = prepare(config)
-    trainer = BCTrainer(config, demos, manifest)
-    if args.resume:
-        trainer.resume(args.resume)
-    elif config.init_from:
-        init = Agent.from_pretrained(config.init_from, device=trainer.device)
-        trainer.agent.load_state_dict(init.state_dict())
-    else:
-        trainer.fit(config.updates)
-    print(f"run directory: {trainer.run_dir}")
-    report = run_dagger(trainer, config, demos)
-    trainer.save()
-    trainer.close()
-    print("round  beta   success")
-    for row in report:
-        beta = "-" if row["beta"] is None else f"{row['beta']:.2f}"
-        print(f"{row['round']:>5}  {beta:>5}  {row['success_rate']:.2f}")
-    return 0

@@ -8,9 +8,7 @@ recorded with the demos (weight ``aux_weight``). Truncated BPTT: memory is carri
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,15 +18,16 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from agent.checkpoint import latest_checkpoint, load_training_state, save_checkpoint
 from agent.data.demos import load_demos, read_manifest
 from agent.data.episodes import Episodes
 from agent.data.sampler import Batch, EpisodeSampler
+from agent.learn.checkpoint import latest_checkpoint, load_training_state, save_checkpoint
+from agent.learn.schedules import warmup_cosine
 from agent.model.agent import Agent
 from agent.model.aux import aux_losses, masked_mean
 from agent.model.config import AgentConfig
 from agent.rollout.learner import RolloutResult, run_learner
-from agent.utils.configs import config_to_dict, load_config, read_toml
+from agent.utils.configs import config_to_dict
 from agent.utils.io import atomic_write_json
 from agent.utils.runs import make_run_dir
 from agent.utils.seeding import seed_everything
@@ -82,7 +81,7 @@ class BCConfig:
     log_interval: int = 25
     """Updates between TensorBoard scalars."""
     ground_weight: float = 0.0
-    """Weight of the grounding loss on captioned frames (``agent.grounding``) added to every
+    """Weight of the grounding loss on captioned frames (``agent.learn.grounding``) added to every
     update (0: off). Frames come from ``BCTrainer.set_grounding``, else are captured once with
     the default ``GroundingSettings``."""
     ground_batch: int = 64
@@ -94,11 +93,7 @@ class BCConfig:
 def lr_at(config: BCConfig, step: int, total: int, peak: float | None = None) -> float:
     """Warm-up then cosine decay from ``peak`` (default ``lr``) to ``peak * lr_final_ratio``."""
     peak = config.lr if peak is None else peak
-    if step < config.warmup:
-        return peak * (step + 1) / config.warmup
-    progress = min(1.0, (step - config.warmup) / max(1, total - config.warmup))
-    floor = peak * config.lr_final_ratio
-    return floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * progress))
+    return warmup_cosine(step, total, peak, config.warmup, config.lr_final_ratio)
 
 
 class BCTrainer:
@@ -155,14 +150,15 @@ class BCTrainer:
         self.sampler = self._sampler(episodes)
 
     def set_grounding(self, frames: dict[str, np.ndarray]) -> None:
-        """Captioned frames for the grounding loss (``agent.grounding.generate_frames``)."""
+        """Captioned frames for the grounding loss (from :func:`generate_frames` of
+        :mod:`agent.data.grounding_frames`)."""
         from agent.data.grounding_frames import GroundingBatcher
 
         self.grounding = GroundingBatcher(frames, "train", np.random.default_rng(self.config.seed))
 
     def grounding_loss(self) -> dict[str, float]:
         """Backward the weighted grounding loss of one batch of captioned frames."""
-        from agent.grounding import grounding_losses
+        from agent.learn.grounding import grounding_losses
 
         cfg = self.config
         if self.grounding is None:  # frames of the demos' task with the default settings
@@ -317,51 +313,3 @@ def prepare(config: BCConfig) -> tuple[Episodes, dict[str, Any]]:
     )
     env.close()
     return episodes, manifest
-
-
-def parse_train_args(
-    prog: str, argv: list[str] | None, cls: type
-) -> tuple[Any, argparse.Namespace]:
-    """``--config FILE``, ``--resume RUN_DIR`` and ``--field value`` overrides of ``cls``."""
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description=__doc__,
-        epilog="Any config field can be overridden: --updates 3000 --agent.fusion gated",
-    )
-    parser.add_argument("--config", help="TOML experiment file (e.g. experiments/quickstart.toml)")
-    parser.add_argument("--resume", help="run directory to continue")
-    args, rest = parser.parse_known_args(argv)
-    if args.resume and not args.config and (Path(args.resume) / "config.json").exists():
-        import json
-
-        saved = json.loads((Path(args.resume) / "config.json").read_text())["train"]
-        return _from_saved(cls, saved, rest), args
-    section = read_toml(args.config).get("bc", {}) if args.config else None
-    config = load_config(cls, None, rest) if section is None else _from_saved(cls, section, rest)
-    return config, args
-
-
-def _from_saved(cls: type, values: dict[str, Any], overrides: list[str]) -> Any:
-    from agent.utils.configs import _build, _merge, parse_overrides
-
-    names = {f.name for f in dataclasses.fields(cls)}
-    return _build(
-        cls, _merge({k: v for k, v in values.items() if k in names}, parse_overrides(overrides))
-    )
-
-
-def bc_main(argv: list[str] | None = None) -> int:
-    """``miniground train bc``."""
-    config, args = parse_train_args("miniground train bc", argv, BCConfig)
-    episodes, manifest = prepare(config)
-    trainer = BCTrainer(config, episodes, manifest)
-    if args.resume:
-        trainer.resume(args.resume)
-    print(f"run directory: {trainer.run_dir}")
-    trainer.fit(config.updates)
-    result = trainer.evaluate(max(config.eval_episodes, 50), config.eval_seed, tag="final")
-    trainer.close()
-    print(
-        f"final greedy success on {len(result.outcomes)} held-out seeds: {result.success_rate:.2f}"
-    )
-    return 0

@@ -1,22 +1,19 @@
-"""Grounding pretraining: teach perception to find the object an instruction names.
+"""Grounding losses and pretraining: teach perception to find the object an instruction names.
 
-The simulator captions its own frames. For random poses in random layouts (half of them near an
-object and roughly facing it, as the agent is on its way to a target), every object's colour, shape,
-visibility, bearing and distance is known. A batch pairs each frame with an instruction naming an
-object in view, an object in the room but out of view, or a colour-shape pair absent from the room,
-and trains the agent's auxiliary heads (target in view, its bearing and distance; colours and shapes
-in view) through the fused state, so the instruction has to change what the state says. No expert
-is involved. Queries name only ``train``-split targets; held-out pairs measure zero-shot grounding.
+On simulator-captioned frames (:mod:`agent.data.grounding_frames`), each paired with an instruction
+naming an object in view, out of view, or absent, the agent's auxiliary heads (target in view, its
+bearing and distance; colours and shapes in view) are trained through the fused state, so the
+instruction has to change what the state says. No expert is involved. :func:`grounding_losses` is
+also the joint grounding loss of behaviour cloning (``BCConfig.ground_weight``).
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import torch
 
 from agent.data.grounding_frames import GroundingBatcher, GroundingSettings
+from agent.learn.schedules import cosine_to_tenth
 from agent.model.agent import Agent
 from agent.model.aux import aux_losses, aux_of_frames
 
@@ -47,9 +44,8 @@ def pretrain(
     logs: list[dict[str, float]] = []
     bar = tqdm(range(settings.steps), desc="grounding", unit="step", disable=not progress)
     for step in bar:
-        progress_frac = step / max(1, settings.steps)
         for group in optimizer.param_groups:
-            group["lr"] = settings.lr * (0.1 + 0.45 * (1 + math.cos(math.pi * progress_frac)))
+            group["lr"] = cosine_to_tenth(step, settings.steps, settings.lr)
         losses = grounding_losses(agent, *batcher.sample(settings.batch, settings.hflip))
         loss = sum(losses.values())
         optimizer.zero_grad(set_to_none=True)
