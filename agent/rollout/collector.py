@@ -30,7 +30,7 @@ class RolloutCollector:
     """Steps a vector env with an agent, carrying observations and memory across rollouts.
 
     Args:
-        envs: a vector env in SAME_STEP autoreset mode (see :func:`make_vector_env`).
+        envs: a vector env in SAME_STEP autoreset mode (:func:`.vector_env.make_vector_env`).
         num_steps: steps per env in one rollout (T).
         step_timeout: seconds a worker may take for one step before it is declared hung.
         label_keys: env info keys to store per step (the labels of the observation acted on).

@@ -266,7 +266,7 @@ def test_resolve_device() -> None:
 
 
 def test_bench_measures_a_configuration(make_config) -> None:
-    from agent.bench_agent import format_report, measure_agent
+    from agent.bench.agent import format_report, measure_agent
 
     row = measure_agent(make_config(), torch.device("cpu"), repeats=2)
     assert row["params"] == row["trainable_params"] > 0

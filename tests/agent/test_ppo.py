@@ -210,7 +210,7 @@ def test_cli_fine_tunes_a_checkpoint_on_miniworld(tmp_path: Path, make_config) -
 
 
 def test_bench_ppo_reports_both_rates_from_one_vector_env() -> None:
-    from agent.ppo_bench import format_report, run
+    from agent.bench.ppo import format_report, run
 
     cfg = tiny_config(task="MiniGround/GoToObject-v0", num_envs=2, num_steps=8, seq_len=4,
                       num_minibatches=2, update_epochs=1, max_steps=20)  # fmt: skip

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from agent.model.agent import Agent
-from agent.quickstart import DEFAULT_CONFIG, QuickstartConfig, main
+from agent.scripts.quickstart import DEFAULT_CONFIG, QuickstartConfig, main
 from agent.utils.configs import load_config
 
 TINY = [

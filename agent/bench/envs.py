@@ -1,4 +1,4 @@
-"""``miniground envs`` (list the tasks) and ``miniground bench envs`` (simulation speed).
+"""``miniground bench envs``: simulation speed next to raw MiniWorld and the expert.
 
 The benchmark runs each measurement in its own spawned process (one MiniWorld env per process,
 as rendering requires), one after another, alternating the three kinds over several rounds so
@@ -16,26 +16,12 @@ import types
 from typing import Any
 
 from envs import rendering
-from envs.registration import DEFAULT_TASK, TASKS, check_task
+from envs.registration import DEFAULT_TASK, check_task
 
 RAW_ID = "MiniWorld-PickupObjects-v0"
 """Built-in room with five boxes, balls and keys: the same scene load as GoToObject."""
 WARMUP_RESETS = 40
 """Layouts visited before timing, so that mesh parsing falls outside every timed window."""
-
-
-def list_main(argv: list[str] | None = None) -> int:
-    """Print every task id with its description."""
-    parser = argparse.ArgumentParser(prog="miniground envs", description="List the task ids.")
-    parser.add_argument("--json", action="store_true", help="print a JSON object")
-    args = parser.parse_args(argv)
-    if args.json:
-        print(json.dumps({k: v.description for k, v in TASKS.items()}, indent=2))
-        return 0
-    width = max(len(k) for k in TASKS)
-    for task_id, spec in TASKS.items():
-        print(f"{task_id:<{width}}  {spec.description}")
-    return 0
 
 
 def _make_raw_stock(user_lp_threads: str | None) -> Any:
@@ -159,7 +145,7 @@ def bench_envs(task: str = DEFAULT_TASK, seconds: float = 5.0, rounds: int = 3) 
     }
 
 
-def bench_main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run the benchmark, print a table or JSON."""
     parser = argparse.ArgumentParser(prog="miniground bench envs", description=__doc__)
     parser.add_argument("--task", default=DEFAULT_TASK, help="MiniGround id to measure")

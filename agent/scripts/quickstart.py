@@ -24,7 +24,7 @@ from agent.utils.io import atomic_write_json
 from agent.utils.runs import make_run_dir
 from agent.utils.versions import versions
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "experiments" / "quickstart.toml"
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "experiments" / "quickstart.toml"
 
 
 @dataclass
