@@ -1,4 +1,4 @@
-"""Agent: acting, sequence evaluation, memory, grounding wiring, checkpoints, config, device."""
+"""Agent: acting, sequence evaluation, memory, grounding wiring, checkpoints, config."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from transformers import PreTrainedTokenizerFast
 from agent.model.agent import Agent, CheckpointError
 from agent.model.aux import AUX_HEADS
 from agent.model.config import FUSIONS, AgentConfig
-from agent.utils.device import resolve_device
 
 MISSIONS = ["go to the red ball", "pick up the blue key", "go to the zorblax thing"]
 
@@ -253,36 +252,3 @@ def test_config_round_trip_and_validation() -> None:
             AgentConfig.from_dict(fields)
     with pytest.raises(ValueError, match="JSON object"):
         AgentConfig.from_dict([1, 2])
-
-
-def test_resolve_device() -> None:
-    assert resolve_device("cpu") == torch.device("cpu")
-    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
-    with pytest.raises(ValueError, match="unknown device"):
-        resolve_device("tpu")
-    if not torch.cuda.is_available():
-        with pytest.raises(RuntimeError, match="CUDA is not available"):
-            resolve_device("cuda")
-
-
-def test_bench_measures_a_configuration(make_config) -> None:
-    from agent.bench.agent import format_report, measure_agent
-
-    row = measure_agent(make_config(), torch.device("cpu"), repeats=2)
-    assert row["params"] == row["trainable_params"] > 0
-    assert row["batch1_ms"] > 0 and row["batch16_per_env_ms"] == row["batch16_ms"] / 16
-    report = {
-        "device": "cpu",
-        "torch_threads": 2,
-        "cpu_count": 2,
-        "load_average_1min": 0.5,
-        "combinations": [{**row, "default": True}],
-        "skipped": [{"fusion": "film", "text_encoder": "pretrained:minilm", "reason": "absent"}],
-        "env": {"id": "X-v0", "step_ms": 1.0, "steps": 3},
-        "default": {"fusion": "film", "text_encoder": "transformer"},
-        "ratio": 0.2,
-        "ratio_batch1": 0.9,
-        "target_ratio": 0.5,
-    }
-    text = format_report(report)
-    assert "skipped: absent" in text and "0.200" in text and "X-v0" in text

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from test_rollout import ChoiceEnv, sync_envs
+from fakes import ChoiceEnv, sync_envs, tiny_ppo_config
 
 from agent.learn.checkpoint import latest_checkpoint
 from agent.learn.ppo import PPOTrainer
@@ -21,28 +21,7 @@ from agent.rollout.vector_env import EnvWorkerError
 from agent.scripts.train_ppo import main
 from agent.utils.configs import load_config
 
-ROOT = Path(__file__).resolve().parents[2]
-TINY_AGENT = {
-    "cnn_channels": (8, 16, 16),
-    "text_size": 16,
-    "text_layers": 1,
-    "state_size": 32,
-    "memory_size": 16,
-    "head_hidden": 16,
-    "aux_heads": False,
-}
-
-
-def tiny_config(**overrides: Any) -> PPOConfig:
-    fields: dict[str, Any] = dict(
-        num_envs=4, num_steps=16, seq_len=4, num_minibatches=4, update_epochs=4,
-        learning_rate=5e-3, total_steps=4 * 16 * 12, eval_episodes=0, context="forkserver",
-        update_threads=1, seed=3,
-    )  # fmt: skip
-    fields.update(overrides)
-    from agent.model.config import AgentConfig
-
-    return PPOConfig(agent=AgentConfig(num_actions=3, **TINY_AGENT), **fields)
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _mean_return(episodes: list[dict[str, Any]]) -> float:
@@ -50,7 +29,7 @@ def _mean_return(episodes: list[dict[str, Any]]) -> float:
 
 
 def test_short_ppo_run_improves_return() -> None:
-    cfg = tiny_config()
+    cfg = tiny_ppo_config()
     envs = sync_envs([functools.partial(ChoiceEnv, max_steps=4)] * cfg.num_envs)
     torch.manual_seed(cfg.seed)
     trainer = PPOTrainer(cfg, envs, Agent(cfg.agent))
@@ -73,10 +52,10 @@ def test_short_ppo_run_improves_return() -> None:
 
 
 def test_fine_tuning_starts_from_the_checkpoint_with_a_kl_term(tmp_path: Path) -> None:
-    init = tiny_config().agent
+    init = tiny_ppo_config().agent
     source = Agent(init)
     source.save_pretrained(tmp_path / "bc")
-    cfg = tiny_config(init_from=str(tmp_path / "bc"), kl_coef=0.5, total_steps=4 * 16 * 2)
+    cfg = tiny_ppo_config(init_from=str(tmp_path / "bc"), kl_coef=0.5, total_steps=4 * 16 * 2)
     from agent.learn.ppo import build_agent
 
     agent, ref = build_agent(cfg, num_actions=3)
@@ -99,7 +78,7 @@ def test_aux_losses_join_the_update(make_config) -> None:
     from agent.learn.ppo import AUX_LABELS, ppo_update
     from agent.rollout.storage import Rollout
 
-    cfg = tiny_config(num_envs=2, num_steps=8, seq_len=4, num_minibatches=2, aux_weight=0.5)
+    cfg = tiny_ppo_config(num_envs=2, num_steps=8, seq_len=4, num_minibatches=2, aux_weight=0.5)
     agent = Agent(make_config(num_actions=3, aux_heads=True))
     t, b = 8, 2
     gen = torch.Generator().manual_seed(0)
@@ -122,16 +101,16 @@ def test_aux_losses_join_the_update(make_config) -> None:
     with pytest.raises(ValueError, match="aux_heads"):
         from agent.learn.ppo import build_agent
 
-        build_agent(tiny_config(aux_weight=0.5), num_actions=3)  # TINY_AGENT has no aux heads
+        build_agent(tiny_ppo_config(aux_weight=0.5), num_actions=3)  # TINY_AGENT has no aux heads
 
 
 def test_kl_needs_an_initial_policy() -> None:
     with pytest.raises(ValueError, match="init_from"):
-        tiny_config(kl_coef=0.1)
+        tiny_ppo_config(kl_coef=0.1)
     with pytest.raises(ValueError, match="multiple of seq_len"):
-        tiny_config(num_steps=10, seq_len=4)
+        tiny_ppo_config(num_steps=10, seq_len=4)
     with pytest.raises(ValueError, match="num_minibatches"):
-        tiny_config(num_minibatches=3)
+        tiny_ppo_config(num_minibatches=3)
 
 
 @pytest.mark.slow
@@ -139,7 +118,7 @@ def test_kl_needs_an_initial_policy() -> None:
 def test_worker_failure_then_resume_continues_where_it_stopped(tmp_path: Path, capsys) -> None:
     run = tmp_path / "run"
     # 4 updates of 2 envs x 8 steps; checkpoint every 2 updates; worker 0 fails in update 3
-    cfg = tiny_config(num_envs=2, num_steps=8, seq_len=4, num_minibatches=2, total_steps=64,
+    cfg = tiny_ppo_config(num_envs=2, num_steps=8, seq_len=4, num_minibatches=2, total_steps=64,
                       checkpoint_interval=32, run_dir=str(run))  # fmt: skip
     with pytest.raises(EnvWorkerError, match="env workers 0, 1 raised RuntimeError"):
         train(cfg, progress=False, env_fn=functools.partial(ChoiceEnv, crash_at=20))
@@ -207,15 +186,3 @@ def test_cli_fine_tunes_a_checkpoint_on_miniworld(tmp_path: Path, make_config) -
     info = json.loads((run / "eval_info.json").read_text())
     assert info["aggregated"]["episodes"] == 2 and len(info["per_episode"]) == 2
     assert list(run.glob("events.out.tfevents.*"))
-
-
-def test_bench_ppo_reports_both_rates_from_one_vector_env() -> None:
-    from agent.bench.ppo import format_report, run
-
-    cfg = tiny_config(task="MiniGround/GoToObject-v0", num_envs=2, num_steps=8, seq_len=4,
-                      num_minibatches=2, update_epochs=1, max_steps=20)  # fmt: skip
-    result = run(cfg, raw_steps=16, iterations=1)
-    assert result["raw_steps_per_second"] > 0 and result["ppo_steps_per_second"] > 0
-    ratio = result["ppo_steps_per_second"] / result["raw_steps_per_second"]
-    assert result["ratio"] == pytest.approx(ratio)
-    assert "ratio PPO / raw" in format_report(result)
