@@ -1,6 +1,8 @@
-"""The ``miniground`` command line: a thin dispatcher to each module's own ``main(argv)``.
+"""The ``miniground`` command line: a thin dispatcher to each command module's ``main(argv)``.
 
-Every command module parses its own arguments, so ``miniground CMD --help`` is that module's help.
+Commands live in ``agent.scripts`` (and ``agent.bench`` for ``bench ...``), named here by string
+only: importing this module imports none of them. Every command module parses its own arguments,
+so ``miniground CMD --help`` is that module's help.
 """
 
 from __future__ import annotations
@@ -10,22 +12,34 @@ import sys
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "quickstart": (
-        "agent.quickstart:main",
+        "agent.scripts.quickstart:main",
         "the main job: demos -> BC -> DAgger -> eval -> videos",
     ),
-    "envs": ("envs.commands:list_main", "list the task ids with a one-line description each"),
-    "expert": ("policies.run_expert:main", "run the privileged expert and report its figures"),
-    "bench envs": ("envs.commands:bench_main", "env steps/s next to raw MiniWorld and the expert"),
-    "bench agent": ("agent.bench_agent:main", "agent parameter counts and inference latency"),
-    "eval": ("agent.eval_cli:main", "success, SPL and grounding metrics of checkpoints/baselines"),
-    "record": ("agent.video:main", "rollout videos (MP4/GIF) of a checkpoint or a baseline"),
-    "bench bc": ("agent.bench_bc:main", "BC trainer samples/s next to bare forward/backward"),
-    "bench eval": ("agent.eval_cli:bench_main", "wall time of a 200-episode evaluation"),
-    "demos": ("agent.demos:main", "generate sharded expert demonstrations"),
-    "train ppo": ("agent.ppo:main", "recurrent PPO on parallel envs, from scratch or a checkpoint"),
-    "bench ppo": ("agent.ppo_bench:main", "PPO end-to-end env-steps/s next to raw env-steps/s"),
-    "train bc": ("agent.imitation:bc_main", "behaviour cloning on demonstrations"),
-    "train dagger": ("agent.dagger:dagger_main", "DAgger rounds on top of behaviour cloning"),
+    "envs": ("agent.scripts.envs:main", "list the task ids with a one-line description each"),
+    "expert": ("agent.scripts.expert:main", "run the privileged expert and report its figures"),
+    "bench envs": ("agent.bench.envs:main", "env steps/s next to raw MiniWorld and the expert"),
+    "bench agent": ("agent.bench.agent:main", "agent parameter counts and inference latency"),
+    "eval": (
+        "agent.scripts.eval:main",
+        "success, SPL and grounding metrics of checkpoints/baselines",
+    ),
+    "record": (
+        "agent.scripts.record:main",
+        "rollout videos (MP4/GIF) of a checkpoint or a baseline",
+    ),
+    "bench bc": ("agent.bench.bc:main", "BC trainer samples/s next to bare forward/backward"),
+    "bench eval": ("agent.bench.eval:main", "wall time of a 200-episode evaluation"),
+    "demos": ("agent.scripts.demos:main", "generate sharded expert demonstrations"),
+    "train ppo": (
+        "agent.scripts.train_ppo:main",
+        "recurrent PPO on parallel envs, from scratch or a checkpoint",
+    ),
+    "bench ppo": ("agent.bench.ppo:main", "PPO end-to-end env-steps/s next to raw env-steps/s"),
+    "train bc": ("agent.scripts.train_bc:main", "behaviour cloning on demonstrations"),
+    "train dagger": (
+        "agent.scripts.train_dagger:main",
+        "DAgger rounds on top of behaviour cloning",
+    ),
 }
 """Command words -> "module:function" taking ``argv`` and returning an exit code."""
 

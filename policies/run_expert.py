@@ -1,10 +1,8 @@
-"""``miniground expert``: run the privileged expert and report success and path efficiency."""
+"""Run the privileged expert and report success and path efficiency (``miniground expert``)."""
 
 from __future__ import annotations
 
-import argparse
 import collections
-import json
 import time
 from typing import Any
 
@@ -53,7 +51,7 @@ def run_expert(task: str, episodes: int, seed: int = 0, **env_kwargs: Any) -> di
     }
 
 
-def _format(report: dict[str, Any]) -> str:
+def format_report(report: dict[str, Any]) -> str:
     ratio = report["path_length_ratio"]
     outcomes = ", ".join(f"{k}={v}" for k, v in sorted(report["outcomes"].items()))
     return "\n".join(
@@ -67,18 +65,3 @@ def _format(report: dict[str, Any]) -> str:
             f"steps/s           {report['steps_per_second']:.0f}",
         ]
     )
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Parse arguments and run the expert."""
-    parser = argparse.ArgumentParser(prog="miniground expert", description=__doc__)
-    parser.add_argument("--task", default=envs.registration.DEFAULT_TASK, help="MiniGround id")
-    parser.add_argument("--episodes", type=int, default=100, help="number of episodes")
-    parser.add_argument("--seed", type=int, default=0, help="first episode seed")
-    parser.add_argument("--split", default="train", help="instruction split")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    args = parser.parse_args(argv)
-    envs.registration.check_task(args.task)
-    report = run_expert(args.task, args.episodes, args.seed, split=args.split)
-    print(json.dumps(report, indent=2) if args.json else _format(report))
-    return 0

@@ -1,4 +1,4 @@
-"""Agent test fixtures: tiny configs, a tiny local pretrained encoder, fake frames."""
+"""Agent test fixtures: tiny configs, a tiny local pretrained encoder, fake and captioned frames."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 import torch
 from transformers import BertConfig, BertModel
 
-from agent.config import AgentConfig
-from agent.text import build_tokenizer
+from agent.model.config import AgentConfig
+from agent.model.text import build_tokenizer
 
 
 @pytest.fixture(scope="session")
@@ -67,3 +67,12 @@ def make_images() -> Callable[..., np.ndarray]:
         return rng.integers(0, 256, (*lead, height, width, 3), dtype=np.uint8)
 
     return make
+
+
+@pytest.fixture(scope="module")
+def captioned_frames() -> dict[str, np.ndarray]:
+    """24 simulator-captioned frames of GoToObject (3 layouts x 8 poses), captured in-process."""
+    from agent.data.grounding_frames import capture_frames
+
+    task = "MiniGround/GoToObject-v0"
+    return capture_frames(task, {"split": "train"}, [11, 12, 13], poses=8, near_fraction=0.5)

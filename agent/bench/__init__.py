@@ -1,0 +1,1 @@
+"""Every ``miniground bench ...`` command: speed measurements, side by side in one run."""

@@ -1,0 +1,98 @@
+"""Sequence batches for behaviour cloning, with mirroring augmentation.
+
+Episodes live in memory as one uint8 tensor of frames; a batch is B whole episodes of similar
+length (bucketed, so little padding), laid out time-major (T, B) and cut into ``bptt`` chunks by
+the trainer. Horizontal flips mirror the frame and swap turn_left/turn_right (and the bearing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from agent.data.episodes import Episodes
+
+TURN_LEFT, TURN_RIGHT = 0, 1
+
+
+@dataclass
+class Batch:
+    """B episodes, time-major and padded to the longest."""
+
+    images: torch.Tensor
+    """(T, B, H, W, 3) uint8."""
+    actions: torch.Tensor
+    """(T, B) long expert actions."""
+    mask: torch.Tensor
+    """(T, B) bool: True on real (not padded) steps."""
+    starts: torch.Tensor
+    """(T, B) bool: True at each episode's first step."""
+    missions: list[str]
+    labels: dict[str, torch.Tensor]
+    """Privileged labels, leading dims (T, B)."""
+
+
+class EpisodeSampler:
+    """Samples batches of whole episodes of similar length from an :class:`Episodes` set."""
+
+    def __init__(
+        self,
+        episodes: Episodes,
+        batch_episodes: int,
+        rng: np.random.Generator,
+        flip_scans: bool = True,
+    ) -> None:
+        if episodes.num_episodes == 0:
+            raise ValueError("no episodes to train on")
+        self.ep = episodes
+        self.images = torch.from_numpy(episodes.images)
+        self.actions = torch.from_numpy(episodes.actions)
+        self.labels = {k: torch.from_numpy(v) for k, v in episodes.labels.items()}
+        self.batch = min(batch_episodes, episodes.num_episodes)
+        self.rng = rng
+        self.order = np.argsort(episodes.lengths, kind="stable")
+        self.flip_scans = flip_scans or "target_seen" not in self.labels
+
+    def sample(self, hflip: float = 0.0) -> Batch:
+        """B episodes around a random length quantile (bucketed), each flipped with p=hflip."""
+        n = len(self.order)
+        lo = int(self.rng.integers(0, max(n - self.batch, 0) + 1))
+        window = self.order[lo : min(n, lo + 4 * self.batch)]
+        chosen = self.rng.choice(window, size=self.batch, replace=False)
+        flips = self.rng.random(self.batch) < hflip
+        return self.gather(chosen, flips)
+
+    def gather(self, episodes: np.ndarray, flips: np.ndarray | None = None) -> Batch:
+        """Batch of the given episode indices (optionally flipped)."""
+        lengths = self.ep.lengths[episodes]
+        t_len = int(lengths.max())
+        steps = np.arange(t_len)[:, None]
+        mask = steps < lengths[None, :]
+        index = torch.from_numpy(self.ep.starts[episodes][None, :] + np.minimum(steps, lengths - 1))
+        images = self.images[index]
+        actions = self.actions[index].clone()
+        labels = {k: v[index].clone() for k, v in self.labels.items()}
+        if flips is not None and flips.any():
+            cols = torch.from_numpy(np.flatnonzero(flips))
+            images[:, cols] = images[:, cols].flip(dims=[3])
+            a = actions[:, cols]
+            swapped = torch.where(
+                a == TURN_LEFT, TURN_RIGHT, torch.where(a == TURN_RIGHT, TURN_LEFT, a)
+            )
+            if not self.flip_scans:
+                # A scan (target not yet seen) turns left in the mirrored world too.
+                swapped = torch.where(labels["target_seen"][:, cols].bool(), swapped, a)
+            actions[:, cols] = swapped
+            labels["target_bearing"][:, cols] = -labels["target_bearing"][:, cols]
+        starts = torch.zeros(t_len, len(episodes), dtype=torch.bool)
+        starts[0] = True
+        return Batch(
+            images=images,
+            actions=actions,
+            mask=torch.from_numpy(mask),
+            starts=starts,
+            missions=[str(m) for m in self.ep.missions[episodes]],
+            labels=labels,
+        )

@@ -1,0 +1,2 @@
+"""Measuring agents: policy adapters, the parallel evaluator, metrics, reports, the grounding
+probe and videos."""

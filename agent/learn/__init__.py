@@ -1,0 +1,1 @@
+"""Training: behaviour cloning, DAgger, PPO, grounding pretraining, schedules, checkpoints."""

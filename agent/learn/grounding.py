@@ -1,0 +1,58 @@
+"""Grounding losses and pretraining: teach perception to find the object an instruction names.
+
+On simulator-captioned frames (:mod:`agent.data.grounding_frames`), each paired with an instruction
+naming an object in view, out of view, or absent, the agent's auxiliary heads (target in view, its
+bearing and distance; colours and shapes in view) are trained through the fused state, so the
+instruction has to change what the state says. No expert is involved. :func:`grounding_losses` is
+also the joint grounding loss of behaviour cloning (``BCConfig.ground_weight``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from agent.data.grounding_frames import GroundingBatcher, GroundingSettings
+from agent.learn.schedules import cosine_to_tenth
+from agent.model.agent import Agent
+from agent.model.aux import aux_losses, aux_of_frames
+
+
+def grounding_losses(
+    agent: Agent, images: torch.Tensor, missions: list[str], labels: dict
+) -> dict[str, torch.Tensor]:
+    """The auxiliary losses of ``agent`` on one grounding batch (with grad)."""
+    dev = agent.device
+    aux = aux_of_frames(agent, images, missions)
+    labels = {k: v.to(dev) for k, v in labels.items()}
+    mask = torch.ones(len(missions), dtype=torch.bool, device=dev)
+    return aux_losses(aux, labels, mask)
+
+
+def pretrain(
+    agent: Agent, frames: dict[str, np.ndarray], settings: GroundingSettings, progress: bool = True
+) -> list[dict[str, float]]:
+    """Train ``agent``'s perception and auxiliary heads on grounding batches; return logs."""
+    from tqdm import tqdm
+
+    if agent.aux is None:
+        raise ValueError("grounding pretraining needs the auxiliary heads (agent.aux_heads=true)")
+    batcher = GroundingBatcher(frames, "train", np.random.default_rng(settings.seed))
+    params = [p for n, p in agent.named_parameters() if not n.startswith("policy.")]
+    optimizer = torch.optim.Adam(params, lr=settings.lr)
+    agent.train()
+    logs: list[dict[str, float]] = []
+    bar = tqdm(range(settings.steps), desc="grounding", unit="step", disable=not progress)
+    for step in bar:
+        for group in optimizer.param_groups:
+            group["lr"] = cosine_to_tenth(step, settings.steps, settings.lr)
+        losses = grounding_losses(agent, *batcher.sample(settings.batch, settings.hflip))
+        loss = sum(losses.values())
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+        logs.append({k: float(v.detach()) for k, v in losses.items()})
+        if step % 25 == 0:
+            bar.set_postfix(visible=f"{logs[-1]['target_visible']:.3f}")
+    return logs

@@ -1,0 +1,220 @@
+"""Recurrent PPO (CleanRL's ppo.py is the model): clipped objective, GAE, entropy bonus, advantage
+normalisation, gradient clipping and learning-rate annealing, over subprocess MiniWorld envs.
+
+From scratch, or fine-tuning an imitation checkpoint (``init_from``) with an optional
+KL(pi || pi_init) penalty (``kl_coef``) so RL does not forget what it imitated. The rollout is
+cut into sequences of ``seq_len`` steps whose first memory is the one stored during the rollout.
+This module is the algorithm: :func:`ppo_update` and :class:`PPOTrainer` (one rollout, GAE, one
+update); a whole run (logging, checkpoints, final evaluation) is :func:`agent.learn.ppo_run.train`.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from agent.learn.ppo_config import PPOConfig
+from agent.learn.schedules import linear_to_zero
+from agent.model.agent import Agent
+from agent.model.aux import aux_losses
+from agent.rollout.collector import RolloutCollector
+from agent.rollout.storage import Rollout, compute_gae
+from agent.utils.device import resolve_device
+
+AUX_LABELS: tuple[str, ...] = (
+    "target_visible", "target_bearing", "target_distance", "visible_colors", "visible_shapes",
+)  # fmt: skip
+"""Env info keys collected as auxiliary-loss targets when ``aux_weight`` > 0."""
+
+
+def _sequences(x: torch.Tensor | np.ndarray, seq_len: int) -> Any:
+    """(T, B, ...) -> (seq_len, T // seq_len * B, ...); sequence k = chunk k // B of env k % B."""
+    t_len, batch = x.shape[:2]
+    x = x.reshape(t_len // seq_len, seq_len, batch, *x.shape[2:])
+    x = x.swapaxes(0, 1) if isinstance(x, np.ndarray) else x.transpose(0, 1)
+    return x.reshape(seq_len, -1, *x.shape[3:])
+
+
+def ppo_update(
+    agent: Agent,
+    optimizer: torch.optim.Optimizer,
+    rollout: Rollout,
+    cfg: PPOConfig,
+    rng: np.random.Generator,
+    ref_logits: torch.Tensor | None = None,
+) -> dict[str, float]:
+    """Clipped-PPO epochs over one rollout (with GAE already computed); returns loss statistics."""
+    dev, seq = agent.device, cfg.seq_len
+    images = _sequences(rollout.images, seq)
+    missions = _sequences(np.asarray(rollout.missions, dtype=object), seq)
+    actions, starts = _sequences(rollout.actions, seq), _sequences(rollout.episode_starts, seq)
+    old_log_probs, old_values = _sequences(rollout.log_probs, seq), _sequences(rollout.values, seq)
+    advantages, returns = _sequences(rollout.advantages, seq), _sequences(rollout.returns, seq)
+    memory0 = rollout.memories[::seq].reshape(-1, rollout.memories.shape[-1])
+    refs = None if ref_logits is None else _sequences(ref_logits, seq)
+    labels = {k: _sequences(v, seq) for k, v in rollout.labels.items()}
+    num_seq = actions.shape[1]
+    per_batch = num_seq // cfg.num_minibatches
+    logs: dict[str, list[float]] = collections.defaultdict(list)
+    for _epoch in range(cfg.update_epochs):
+        order = rng.permutation(num_seq)
+        for start in range(0, num_seq, per_batch):
+            idx = order[start : start + per_batch]
+            tidx = torch.as_tensor(idx)
+            out = agent.evaluate_sequence(
+                images[:, tidx], missions[:, idx].tolist(), actions[:, tidx].to(dev),
+                starts[:, tidx].to(dev), memory0[tidx].to(dev),
+            )  # fmt: skip
+            log_ratio = out.log_prob - old_log_probs[:, tidx].to(dev)
+            ratio = log_ratio.exp()
+            with torch.no_grad():  # http://joschu.net/blog/kl-approx.html
+                logs["old_approx_kl"].append(float((-log_ratio).mean()))
+                logs["approx_kl"].append(float(((ratio - 1) - log_ratio).mean()))
+                logs["clipfrac"].append(float(((ratio - 1).abs() > cfg.clip_coef).float().mean()))
+
+            adv = advantages[:, tidx].to(dev)
+            if cfg.norm_adv:
+                adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+            pg_loss = torch.max(
+                -adv * ratio, -adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)
+            ).mean()
+
+            ret, old_v = returns[:, tidx].to(dev), old_values[:, tidx].to(dev)
+            v_loss = (out.value - ret) ** 2
+            if cfg.clip_vloss:
+                v_clipped = old_v + (out.value - old_v).clamp(-cfg.clip_coef, cfg.clip_coef)
+                v_loss = torch.max(v_loss, (v_clipped - ret) ** 2)
+            v_loss = 0.5 * v_loss.mean()
+
+            entropy = out.entropy.mean()
+            loss = pg_loss - cfg.ent_coef * entropy + cfg.vf_coef * v_loss
+            if refs is not None:  # KL(pi || pi_init) on the visited states
+                log_p = F.log_softmax(out.logits, -1)
+                log_q = F.log_softmax(refs[:, tidx].to(dev), -1)
+                kl_init = (log_p.exp() * (log_p - log_q)).sum(-1).mean()
+                loss = loss + cfg.kl_coef * kl_init
+                logs["kl_to_init"].append(float(kl_init.detach()))
+            if cfg.aux_weight > 0:  # privileged auxiliary losses shape the perception
+                mb_labels = {k: v[:, tidx].to(dev) for k, v in labels.items()}
+                every = torch.ones_like(log_ratio, dtype=torch.bool)
+                aux_loss = sum(aux_losses(out.aux, mb_labels, every).values())
+                loss = loss + cfg.aux_weight * aux_loss
+                logs["aux_loss"].append(float(aux_loss.detach()))
+
+            optimizer.zero_grad()
+            loss.backward()
+            grad_norm = torch.nn.utils.clip_grad_norm_(agent.parameters(), cfg.max_grad_norm)
+            optimizer.step()
+            for name, value in (("policy_loss", pg_loss), ("value_loss", v_loss),
+                                ("entropy", entropy), ("grad_norm", grad_norm)):  # fmt: skip
+                logs[name].append(float(value.detach()))
+        if cfg.target_kl is not None and logs["approx_kl"][-1] > cfg.target_kl:
+            break
+    stats = {name: float(np.mean(values)) for name, values in logs.items()}
+    y_pred, y_true = rollout.values.flatten(), rollout.returns.flatten()
+    var_y = float(y_true.var())
+    stats["explained_variance"] = (
+        float("nan") if var_y == 0 else 1 - float((y_true - y_pred).var()) / var_y
+    )
+    return stats
+
+
+class PPOTrainer:
+    """Envs + agent + optimizer; :meth:`iteration` = one rollout, GAE and one PPO update.
+
+    Args:
+        cfg: the run's configuration.
+        envs: a SAME_STEP vector env (see :func:`agent.rollout.vector_env.make_vector_env`).
+        agent: the agent to train (set to train mode).
+        ref_agent: frozen initial policy for the KL term (None: no KL term).
+        update: index of the first update (non-zero on resume).
+    """
+
+    def __init__(
+        self,
+        cfg: PPOConfig,
+        envs: Any,
+        agent: Agent,
+        ref_agent: Agent | None = None,
+        update: int = 0,
+    ) -> None:
+        self.cfg, self.envs, self.agent, self.ref_agent = cfg, envs, agent.train(), ref_agent
+        self.optimizer = torch.optim.Adam(agent.parameters(), lr=cfg.learning_rate, eps=1e-5)
+        self.rng = np.random.default_rng(cfg.seed)
+        self.update = update
+        keys = AUX_LABELS if cfg.aux_weight > 0 else ()
+        self.collector = RolloutCollector(envs, cfg.num_steps, cfg.step_timeout, keys)
+        self.ref_memory = None if ref_agent is None else ref_agent.initial_memory(cfg.num_envs)
+
+    @property
+    def global_step(self) -> int:
+        """Env steps taken so far."""
+        return self.update * self.cfg.batch_steps
+
+    def reset_envs(self) -> None:
+        """Reset every env with seeds derived from (seed, global_step) (a resume gets new ones)."""
+        seq = np.random.SeedSequence([self.cfg.seed, self.global_step])
+        self.collector.reset(list(seq.generate_state(self.cfg.num_envs) % 2**31))
+
+    def iteration(self) -> tuple[dict[str, float], list[dict[str, Any]]]:
+        """Collect one rollout and update on it; returns (statistics, ended episodes)."""
+        cfg = self.cfg
+        if cfg.anneal_lr:
+            self.optimizer.param_groups[0]["lr"] = linear_to_zero(
+                self.update, cfg.num_updates, cfg.learning_rate
+            )
+        torch.set_num_threads(cfg.torch_threads)
+        start = time.perf_counter()
+        rollout, episodes = self.collector.collect(self.agent)
+        collect_s = time.perf_counter() - start
+        torch.set_num_threads(cfg.update_threads)
+        rollout.advantages, rollout.returns = compute_gae(
+            rollout.rewards, rollout.values, rollout.dones, rollout.last_value,
+            cfg.gamma, cfg.gae_lambda,
+        )  # fmt: skip
+        ref_logits = None
+        if self.ref_agent is not None:
+            with torch.no_grad():
+                ref = self.ref_agent.evaluate_sequence(
+                    rollout.images, rollout.missions, rollout.actions, rollout.episode_starts,
+                    self.ref_memory,
+                )  # fmt: skip
+            ref_logits, self.ref_memory = ref.logits, ref.memory
+        stats = ppo_update(self.agent, self.optimizer, rollout, cfg, self.rng, ref_logits)
+        self.update += 1
+        stats.update(
+            learning_rate=self.optimizer.param_groups[0]["lr"],
+            collect_s=collect_s,
+            update_s=time.perf_counter() - start - collect_s,
+        )
+        return stats, episodes
+
+
+def build_agent(
+    cfg: PPOConfig, num_actions: int, resume_from: Path | None = None
+) -> tuple[Agent, Agent | None]:
+    """The agent to train (fresh, from ``init_from`` or a resumed checkpoint) and the frozen
+    initial policy for the KL term (None when ``kl_coef`` is 0)."""
+    device = resolve_device(cfg.device)
+    source = resume_from or cfg.init_from
+    if source:
+        agent = Agent.from_pretrained(source, device=device)
+    else:
+        agent = Agent(dataclasses.replace(cfg.agent, num_actions=num_actions)).to(device)
+    if agent.config.num_actions != num_actions:
+        raise ValueError(
+            f"{source} has {agent.config.num_actions} actions but {cfg.task} has {num_actions}"
+        )
+    if cfg.aux_weight > 0 and not agent.config.aux_heads:
+        raise ValueError("aux_weight > 0 needs an agent with aux_heads = true")
+    ref = None
+    if cfg.kl_coef > 0:
+        ref = Agent.from_pretrained(cfg.init_from, device=device).requires_grad_(False)
+    return agent, ref

@@ -1,0 +1,145 @@
+"""The settings of a PPO run (task, budget, PPO hyper-parameters, fine-tuning, the network)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.model.config import AgentConfig
+from agent.utils.configs import load_config
+
+
+@dataclass
+class PPOConfig:
+    """A PPO run: task, budget, PPO hyper-parameters, fine-tuning and the agent's network."""
+
+    task: str = "MiniGround/GoToObject-v0"
+    """MiniGround task id."""
+    split: str = "train"
+    """Instruction split to train on."""
+    num_distractors: int | None = None
+    """Distractor objects per episode (None: the task's default)."""
+    room_size: float | None = None
+    """Room side in metres (None: the task's default)."""
+    max_steps: int | None = None
+    """Episode step limit (None: the task's default)."""
+    seed: int = 1
+    """Seed of python, numpy, torch and the envs."""
+    total_steps: int = 200_000
+    """Env steps to train for (rounded up to whole rollouts)."""
+    num_envs: int = 4
+    """Parallel envs, one worker process each."""
+    num_steps: int = 128
+    """Steps per env in one rollout."""
+    seq_len: int = 32
+    """Length of the memory-carrying sequences the update backpropagates through."""
+    num_minibatches: int = 4
+    """Minibatches per epoch (sequences are split evenly)."""
+    update_epochs: int = 3
+    """Passes over each rollout."""
+    learning_rate: float = 5e-4
+    """Adam learning rate (start value when annealed)."""
+    anneal_lr: bool = True
+    """Anneal the learning rate linearly to 0 over the run."""
+    gamma: float = 0.99
+    """Discount factor."""
+    gae_lambda: float = 0.95
+    """GAE lambda."""
+    clip_coef: float = 0.2
+    """PPO ratio clip."""
+    clip_vloss: bool = True
+    """Clip the value loss around the old values."""
+    norm_adv: bool = False
+    """Normalise advantages per minibatch (CleanRL does; with sparse rewards it turns the noise of
+    reward-free minibatches into unit-size gradients, and entropy collapsed without progress)."""
+    ent_coef: float = 0.01
+    """Entropy bonus coefficient."""
+    vf_coef: float = 0.5
+    """Value loss coefficient."""
+    max_grad_norm: float = 0.5
+    """Global gradient-norm clip."""
+    target_kl: float | None = None
+    """Stop an update's epochs early when the approximate KL exceeds this (None: never)."""
+    aux_weight: float = 0.0
+    """Weight of the auxiliary losses on privileged labels from env info (target visible,
+    bearing, distance; colours and shapes in view), as in BC; 0 disables them."""
+    init_from: str | None = None
+    """Checkpoint directory to start from (e.g. a BC agent); None trains from scratch."""
+    kl_coef: float = 0.0
+    """Weight of KL(pi || pi_init) against the initial policy (needs init_from)."""
+    checkpoint_interval: int = 50_000
+    """Env steps between checkpoints (a final one is always written)."""
+    eval_episodes: int = 100
+    """Greedy evaluation episodes at the end (0: none)."""
+    eval_seed: int = 100_000
+    """Env seed of the first evaluation episode."""
+    run_dir: str | None = None
+    """Run directory (None: runs/ppo__<seed>__<timestamp>)."""
+    torch_threads: int = 1
+    """Learner threads while envs step (the workers need the other cores)."""
+    update_threads: int = 1
+    """Learner threads during the update (2 helps only on idle cores: on a loaded 2-core
+    machine, 2 threads made the update 15x slower)."""
+    context: str = "forkserver"
+    """Start method of the env workers: 'forkserver' or 'spawn'."""
+    step_timeout: float = 300.0
+    """Seconds an env worker may take for one step before it counts as hung."""
+    device: str = "cpu"
+    """Learner device: 'cpu', 'cuda' or 'auto'."""
+    agent: AgentConfig = field(default_factory=AgentConfig)
+    """The agent's network (ignored with init_from or on resume: the checkpoint's is used)."""
+
+    def __post_init__(self) -> None:
+        for name in ("total_steps", "num_envs", "num_steps", "seq_len", "num_minibatches",
+                     "update_epochs", "checkpoint_interval"):  # fmt: skip
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.num_steps % self.seq_len:
+            raise ValueError(f"num_steps ({self.num_steps}) must be a multiple of seq_len")
+        sequences = self.num_steps // self.seq_len * self.num_envs
+        if sequences % self.num_minibatches:
+            raise ValueError(
+                f"num_minibatches ({self.num_minibatches}) must divide the {sequences} sequences "
+                "of a rollout (num_steps / seq_len * num_envs)"
+            )
+        if self.kl_coef and not self.init_from:
+            raise ValueError("kl_coef > 0 needs init_from (the policy to stay close to)")
+
+    def env_kwargs(self) -> dict[str, Any]:
+        """``envs.make`` keyword arguments of this run."""
+        kwargs: dict[str, Any] = {"split": self.split}
+        for name in ("num_distractors", "room_size", "max_steps"):
+            if getattr(self, name) is not None:
+                kwargs[name] = getattr(self, name)
+        return kwargs
+
+    @property
+    def batch_steps(self) -> int:
+        """Env steps per rollout."""
+        return self.num_envs * self.num_steps
+
+    @property
+    def num_updates(self) -> int:
+        """Rollouts (and updates) in the run."""
+        return -(-self.total_steps // self.batch_steps)
+
+
+def config_from_run(run_dir: str | Path, overrides: list[str]) -> PPOConfig:
+    """A run's saved ``config.json``, with command-line overrides on top."""
+    path = Path(run_dir) / "config.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"cannot resume: {path} does not exist")
+    argv: list[str] = []
+
+    def flatten(tree: dict[str, Any], prefix: str = "") -> None:
+        for key, value in tree.items():
+            if isinstance(value, dict):
+                flatten(value, f"{prefix}{key}.")
+            else:
+                text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+                argv.extend([f"--{prefix}{key}", text])
+
+    flatten(json.loads(path.read_text())["config"])
+    return load_config(PPOConfig, None, argv + overrides)

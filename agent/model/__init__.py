@@ -1,0 +1,1 @@
+"""The network: config, text encoders, perception, the Agent (save/load), auxiliary heads."""

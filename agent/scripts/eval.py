@@ -1,0 +1,100 @@
+"""``miniground eval``: grounding metrics of checkpoints and baselines.
+
+A learned agent acts greedily (argmax) unless ``--sample``. Episode i of every policy and split runs
+with env seed ``--seed + i``, so rows of one table see the same layouts and the results do not
+depend on ``--workers``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from agent.eval.evaluation import EvaluationWorkerError, run_eval
+from agent.eval.policies import BASELINES, PolicySpec
+from agent.eval.report import eval_info, format_table, write_report
+from agent.utils.runs import make_run_dir
+from envs.language import SPLITS, check_split
+from envs.registration import DEFAULT_TASK, check_task
+
+EVAL_HELP = (
+    "Evaluate checkpoints and baselines on one task and one or more splits: success rate (Wilson "
+    "95% interval), SPL, outcomes, grounding accuracy, wrong-object confusion and episode length. "
+    "Writes eval_info.json, eval.csv, episodes.csv and eval.png. Learned agents act greedily "
+    "(argmax) unless --sample; episode i runs with env seed --seed + i whatever --workers."
+)
+
+
+def parse_splits(values: list[str] | None) -> list[str]:
+    """Splits from repeated and/or comma-separated ``--split`` values (default: train)."""
+    splits: list[str] = []
+    for value in values or ["train"]:
+        for name in value.split(","):
+            name = name.strip()
+            if name and check_split(name) not in splits:
+                splits.append(name)
+    if not splits:
+        raise ValueError(f"--split is empty; choose from {', '.join(SPLITS)}")
+    return splits
+
+
+def _default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="miniground eval", description=EVAL_HELP)
+    p.add_argument("--checkpoint", action="append", default=[], metavar="DIR",
+                   help="checkpoint directory (repeat to compare several)")  # fmt: skip
+    p.add_argument("--policy", action="append", default=[], choices=BASELINES,
+                   help="a baseline to evaluate too (repeatable): expert = upper bar, random = "
+                   "lower bar")  # fmt: skip
+    p.add_argument("--task", default=DEFAULT_TASK, help="MiniGround task id")
+    p.add_argument("--split", action="append", metavar="SPLIT",
+                   help=f"{'|'.join(SPLITS)}; repeat or comma-list (default train)")  # fmt: skip
+    p.add_argument("--episodes", type=int, default=100, help="episodes per policy and split")
+    p.add_argument("--seed", type=int, default=0, help="env seed of episode 0")
+    p.add_argument("--workers", type=int, default=_default_workers(),
+                   help="worker processes, one env each (1: in this process)")  # fmt: skip
+    p.add_argument("--sample", action="store_true", help="sample agent actions (default argmax)")
+    p.add_argument("--max-steps", type=int, default=None, help="override the task's step limit")
+    p.add_argument("--device", default="cpu", help="torch device of learned agents")
+    p.add_argument("--out", default=None, help="output folder (default runs/eval__<time>)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``miniground eval``: evaluate, write the run folder, print the table."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(argv)
+    specs: list[PolicySpec] = [Path(c) for c in args.checkpoint] + list(args.policy)
+    if not specs:
+        raise ValueError("nothing to evaluate: give --checkpoint DIR and/or --policy expert|random")
+    check_task(args.task)
+    splits = parse_splits(args.split)
+    if args.workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    env_kwargs = {} if args.max_steps is None else {"max_steps": args.max_steps}
+    start = time.perf_counter()
+    try:
+        results = run_eval(specs, args.task, splits, args.episodes, args.seed, args.workers,
+                           env_kwargs, args.sample, args.device, not args.quiet)  # fmt: skip
+    except EvaluationWorkerError as exc:
+        print(f"miniground eval: error: {exc}", file=sys.stderr)
+        return 1
+    out = Path(args.out) if args.out else make_run_dir("eval")
+    info = eval_info(
+        results, shlex.join(["miniground", "eval", *argv]), task=args.task, splits=splits,
+        episodes=args.episodes, seed=args.seed, workers=args.workers, sample=args.sample,
+        env_kwargs=env_kwargs, wall_seconds=round(time.perf_counter() - start, 2),
+    )  # fmt: skip
+    paths = write_report(out, info)
+    print(f"{args.task}, {args.episodes} episodes per row, seeds {args.seed}..")
+    print(format_table(results))
+    print(f"wrote {', '.join(str(p) for p in paths.values())}")
+    return 0

@@ -1,0 +1,230 @@
+"""``miniground quickstart``: the main job, end to end on the default task, on the CPU.
+
+demos (expert/teacher, worker processes) -> behaviour cloning -> DAgger (kept only if it raises
+validation success) -> evaluation on the train and heldout_combos splits -> videos -> summary.
+Settings: ``experiments/quickstart.toml``; any field can be overridden, e.g.
+``miniground quickstart --bc.updates 500 --eval.episodes 50``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.data.grounding_frames import GroundingSettings
+from agent.learn.bc import BCConfig, BCTrainer, prepare
+from agent.learn.dagger import DAggerSettings, run_dagger
+from agent.utils.configs import config_to_dict, load_config
+from agent.utils.io import atomic_write_json
+from agent.utils.runs import make_run_dir
+from agent.utils.versions import versions
+
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "experiments" / "quickstart.toml"
+
+
+@dataclass
+class DemoSettings:
+    """Demonstration generation."""
+
+    episodes: int = 2000
+    """Expert episodes."""
+    workers: int = 2
+    """Worker processes (one env each)."""
+    teacher: str = "scan"
+    """'expert' (privileged planner) or 'scan' (scans until the target was seen)."""
+    episodes_per_shard: int = 50
+    """Episodes per shard file."""
+
+
+@dataclass
+class EvalSettings:
+    """Final evaluation."""
+
+    episodes: int = 200
+    """Episodes per split."""
+    splits: tuple[str, ...] = ("train", "heldout_combos")
+    """Instruction splits to evaluate."""
+    workers: int = 2
+    """Worker processes."""
+    seed: int = 2_000_000
+    """First env seed (disjoint from demos, validation and DAgger seeds)."""
+    validation_episodes: int = 100
+    """Validation episodes deciding whether DAgger's result is kept (0: always keep)."""
+
+
+@dataclass
+class RecordSettings:
+    """Rollout videos."""
+
+    episodes: int = 4
+    """Episodes to record (0: none)."""
+    gif: bool = False
+    """Also write GIFs."""
+
+
+@dataclass
+class QuickstartConfig:
+    """The main job's settings (``experiments/quickstart.toml``)."""
+
+    task: str = "MiniGround/GoToObject-v0"
+    """Task id."""
+    seed: int = 0
+    """Seed of demos, training and the run directory name."""
+    out: str = ""
+    """Run directory; default runs/quickstart__<timestamp>."""
+    demos: DemoSettings = field(default_factory=DemoSettings)
+    """Demonstrations."""
+    ground: GroundingSettings = field(default_factory=GroundingSettings)
+    """Captioned frames for grounding pretraining and the joint grounding loss."""
+    bc: BCConfig = field(default_factory=BCConfig)
+    """Behaviour cloning (its demos/out/seed are set by the quickstart)."""
+    dagger: DAggerSettings = field(default_factory=DAggerSettings)
+    """DAgger rounds (rounds = 0 skips DAgger)."""
+    eval: EvalSettings = field(default_factory=EvalSettings)
+    """Final evaluation."""
+    record: RecordSettings = field(default_factory=RecordSettings)
+    """Videos."""
+
+
+def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any]:
+    """Run every stage; return the summary (also written to ``summary.json``)."""
+    from agent.data.demos import generate_demos
+    from agent.eval.evaluation import run_eval
+    from agent.eval.report import eval_info, format_table, write_report
+
+    run_dir = Path(config.out) if config.out else make_run_dir("quickstart")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    print(f"run directory: {run_dir}")
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+
+    def stage(name: str, t0: float) -> None:
+        timings[name] = round(time.perf_counter() - t0, 1)
+        print(f"[{name}] done in {timings[name]:.0f}s (total {time.perf_counter() - start:.0f}s)")
+
+    t0 = time.perf_counter()
+    demos_dir = run_dir / "demos"
+    manifest = generate_demos(
+        config.task, config.demos.episodes, demos_dir, seed=config.seed,
+        workers=config.demos.workers, episodes_per_shard=config.demos.episodes_per_shard,
+        teacher=config.demos.teacher,
+    )  # fmt: skip
+    stage("demos", t0)
+
+    t0 = time.perf_counter()
+    bc = copy.deepcopy(config.bc)
+    bc.demos, bc.out, bc.seed = str(demos_dir), str(run_dir), config.seed
+    episodes, manifest = prepare(bc)
+    trainer = BCTrainer(bc, episodes, manifest)
+    if config.ground.steps > 0 or bc.ground_weight > 0:
+        from agent.data.grounding_frames import generate_frames
+        from agent.learn.grounding import pretrain
+
+        ground_start = tg = time.perf_counter()
+        frames = generate_frames(config.task, config.ground)
+        stage("ground_frames", tg)
+        if config.ground.steps > 0:
+            tg = time.perf_counter()
+            pretrain(trainer.agent, frames, config.ground)
+            stage("ground_pretrain", tg)
+        trainer.set_grounding(frames)
+        t0 += time.perf_counter() - ground_start  # the bc stage leaves the grounding time out
+    trainer.fit(bc.updates)
+    stage("bc", t0)
+
+    dagger_report: list[dict[str, Any]] = []
+    kept = "bc"
+    if config.dagger.rounds > 0:
+        t0 = time.perf_counter()
+        val = config.eval.validation_episodes
+        snapshot = copy.deepcopy(trainer.agent.state_dict())
+        dagger_report = run_dagger(trainer, config.dagger, episodes, eval_episodes=val)
+        before, after = dagger_report[0]["success_rate"], dagger_report[-1]["success_rate"]
+        if val and after < before:
+            trainer.agent.load_state_dict(snapshot)
+            print(f"DAgger lowered validation success ({before:.2f} -> {after:.2f}): keeping BC")
+        else:
+            kept = "dagger"
+        stage("dagger", t0)
+    agent_dir = trainer.agent.save_pretrained(run_dir / "agent")
+    trainer.save()
+    trainer.close()
+
+    probe = {}
+    if trainer.agent.aux is not None and config.ground.probe_layouts > 0:
+        from agent.eval.grounding_probe import grounding_probe
+
+        probe = grounding_probe(trainer.agent, config.task, config.ground, config.eval.splits)
+    t0 = time.perf_counter()
+    results = run_eval(
+        [str(agent_dir)], config.task, list(config.eval.splits), config.eval.episodes,
+        seed=config.eval.seed, workers=config.eval.workers,
+    )  # fmt: skip
+    info = eval_info(results, command or "miniground quickstart", seed=config.eval.seed,
+                     task=config.task, episodes=config.eval.episodes)  # fmt: skip
+    write_report(run_dir / "eval", info)
+    stage("eval", t0)
+
+    videos: list[str] = []
+    if config.record.episodes > 0:
+        from agent.eval.video import record_episodes
+
+        t0 = time.perf_counter()
+        paths = record_episodes(
+            str(agent_dir), config.task, config.record.episodes, run_dir / "videos",
+            seed=config.eval.seed, gif=config.record.gif,
+        )  # fmt: skip
+        videos = [str(p) for p in paths]
+        stage("record", t0)
+
+    total = round(time.perf_counter() - start, 1)
+    summary = {
+        "run_dir": str(run_dir),
+        "task": config.task,
+        "agent": str(agent_dir),
+        "kept": kept,
+        "demos": {k: manifest[k] for k in ("episodes", "frames", "successes", "teacher")},
+        "dagger": dagger_report,
+        "results": {r["split"]: r["aggregated"] for r in results},
+        "grounding_probe": probe,
+        "timings_s": {**timings, "total": total},
+        "videos": videos,
+        "config": config_to_dict(config),
+        "command": command,
+        "versions": versions(),
+    }
+    atomic_write_json(run_dir / "summary.json", summary)
+    print()
+    print(format_table(results))
+    print()
+    print("stage timings: " + ", ".join(f"{k} {v:.0f}s" for k, v in summary["timings_s"].items()))
+    for split, p in probe.items():
+        print(
+            f"grounding probe ({split}): target-in-view balanced accuracy "
+            f"{p['balanced_accuracy']:.2f} (chance 0.50), "
+            f"bearing error {p['bearing_error_deg']:.0f} deg"
+        )
+    print(f"agent kept: {kept}; outputs in {run_dir}")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse ``--config`` and field overrides, then run the quickstart."""
+    parser = argparse.ArgumentParser(
+        prog="miniground quickstart",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Overrides: --demos.episodes 500 --bc.updates 400 --eval.episodes 50 ...",
+    )
+    parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="TOML settings file")
+    args, rest = parser.parse_known_args(argv)
+    config_path = Path(args.config)
+    config = load_config(QuickstartConfig, config_path if config_path.exists() else None, rest)
+    command = " ".join(["miniground", "quickstart", *(argv if argv is not None else sys.argv[1:])])
+    run_quickstart(config, command)
+    return 0

@@ -1,0 +1,1 @@
+"""Helpers that know nothing else of ours: io, run directories, seeding, versions, configs."""

@@ -1,0 +1,188 @@
+"""PPO: learning on a tiny task, fine-tuning from a checkpoint, resume, configs and the CLI."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from fakes import ChoiceEnv, sync_envs, tiny_ppo_config
+
+from agent.learn.checkpoint import latest_checkpoint
+from agent.learn.ppo import PPOTrainer
+from agent.learn.ppo_config import PPOConfig, config_from_run
+from agent.learn.ppo_run import learning_curve, train
+from agent.model.agent import Agent
+from agent.rollout.vector_env import EnvWorkerError
+from agent.scripts.train_ppo import main
+from agent.utils.configs import load_config
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _mean_return(episodes: list[dict[str, Any]]) -> float:
+    return float(np.mean([e["return"] for e in episodes]))
+
+
+def test_short_ppo_run_improves_return() -> None:
+    cfg = tiny_ppo_config()
+    envs = sync_envs([functools.partial(ChoiceEnv, max_steps=4)] * cfg.num_envs)
+    torch.manual_seed(cfg.seed)
+    trainer = PPOTrainer(cfg, envs, Agent(cfg.agent))
+    trainer.reset_envs()
+    returns, successes = [], []
+    for _ in range(cfg.num_updates):
+        stats, episodes = trainer.iteration()
+        assert np.isfinite(stats["policy_loss"]) and np.isfinite(stats["value_loss"])
+        returns.append(_mean_return(episodes))
+        successes.append(np.mean([e["is_success"] for e in episodes]))
+    envs.close()
+    first, last = np.mean(returns[:3]), np.mean(returns[-3:])
+    # random play earns ~0.35; always choosing right on the first step earns 0.775
+    assert last > first + 0.2, (first, last)
+    assert np.mean(successes[-3:]) > 0.85
+    assert trainer.global_step == cfg.total_steps
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(
+        cfg.learning_rate / cfg.num_updates
+    )  # annealed linearly: the last update ran at 1/num_updates of the start value
+
+
+def test_fine_tuning_starts_from_the_checkpoint_with_a_kl_term(tmp_path: Path) -> None:
+    init = tiny_ppo_config().agent
+    source = Agent(init)
+    source.save_pretrained(tmp_path / "bc")
+    cfg = tiny_ppo_config(init_from=str(tmp_path / "bc"), kl_coef=0.5, total_steps=4 * 16 * 2)
+    from agent.learn.ppo import build_agent
+
+    agent, ref = build_agent(cfg, num_actions=3)
+    for (name, p), q in zip(agent.state_dict().items(), source.state_dict().values(), strict=True):
+        assert torch.equal(p, q), name
+    assert ref is not None and not any(p.requires_grad for p in ref.parameters())
+    envs = sync_envs([ChoiceEnv] * cfg.num_envs)
+    trainer = PPOTrainer(cfg, envs, agent, ref)
+    trainer.reset_envs()
+    stats, _ = trainer.iteration()
+    assert 0.0 <= stats["kl_to_init"] < 0.05  # the policy starts where the checkpoint is
+    stats, _ = trainer.iteration()
+    assert stats["kl_to_init"] > 0.0
+    envs.close()
+    with pytest.raises(ValueError, match="actions"):
+        build_agent(cfg, num_actions=5)
+
+
+def test_aux_losses_join_the_update(make_config) -> None:
+    from agent.learn.ppo import AUX_LABELS, ppo_update
+    from agent.rollout.storage import Rollout
+
+    cfg = tiny_ppo_config(num_envs=2, num_steps=8, seq_len=4, num_minibatches=2, aux_weight=0.5)
+    agent = Agent(make_config(num_actions=3, aux_heads=True))
+    t, b = 8, 2
+    gen = torch.Generator().manual_seed(0)
+    widths = {"visible_colors": (6,), "visible_shapes": (3,)}
+    labels = {k: torch.rand((t, b, *widths.get(k, ())), generator=gen) for k in AUX_LABELS}
+    labels["target_visible"] = (labels["target_visible"] > 0.5).float()
+    rollout = Rollout(
+        torch.randint(0, 256, (t, b, 60, 80, 3), dtype=torch.uint8, generator=gen),
+        [["go to the red ball", "go to the blue key"]] * t, torch.zeros(t, b, dtype=torch.long),
+        torch.full((t, b), -1.0986), torch.zeros(t, b), torch.zeros(t, b),
+        torch.zeros(t, b, dtype=torch.bool), torch.zeros(t, b, dtype=torch.bool),
+        torch.zeros(t, b, agent.initial_memory(1).shape[-1]), torch.zeros(b), labels,
+    )  # fmt: skip
+    rollout.advantages, rollout.returns = torch.zeros(t, b), torch.zeros(t, b)
+    optimizer = torch.optim.Adam(agent.parameters(), lr=1e-3)
+    first = ppo_update(agent, optimizer, rollout, cfg, np.random.default_rng(0))["aux_loss"]
+    for _ in range(5):
+        last = ppo_update(agent, optimizer, rollout, cfg, np.random.default_rng(0))["aux_loss"]
+    assert np.isfinite(first) and last < first  # the aux heads learn the labels
+    with pytest.raises(ValueError, match="aux_heads"):
+        from agent.learn.ppo import build_agent
+
+        build_agent(tiny_ppo_config(aux_weight=0.5), num_actions=3)  # TINY_AGENT has no aux heads
+
+
+def test_kl_needs_an_initial_policy() -> None:
+    with pytest.raises(ValueError, match="init_from"):
+        tiny_ppo_config(kl_coef=0.1)
+    with pytest.raises(ValueError, match="multiple of seq_len"):
+        tiny_ppo_config(num_steps=10, seq_len=4)
+    with pytest.raises(ValueError, match="num_minibatches"):
+        tiny_ppo_config(num_minibatches=3)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_worker_failure_then_resume_continues_where_it_stopped(tmp_path: Path, capsys) -> None:
+    run = tmp_path / "run"
+    # 4 updates of 2 envs x 8 steps; checkpoint every 2 updates; worker 0 fails in update 3
+    cfg = tiny_ppo_config(num_envs=2, num_steps=8, seq_len=4, num_minibatches=2, total_steps=64,
+                      checkpoint_interval=32, run_dir=str(run))  # fmt: skip
+    with pytest.raises(EnvWorkerError, match="env workers 0, 1 raised RuntimeError"):
+        train(cfg, progress=False, env_fn=functools.partial(ChoiceEnv, crash_at=20))
+    assert "--resume" in capsys.readouterr().err
+    ckpt = latest_checkpoint(run)
+    assert ckpt.name == "step_00000032"  # the last checkpoint stays valid and loadable
+    stopped = Agent.from_pretrained(ckpt)
+    assert json.loads((ckpt / "training_state" / "state.json").read_text())["extra"]["update"] == 2
+
+    resumed_cfg = config_from_run(run, [])
+    assert resumed_cfg == cfg
+    summary = train(resumed_cfg, resume=True, progress=False, env_fn=ChoiceEnv)
+    final = latest_checkpoint(run)
+    assert final.name == "step_00000064" and summary["steps"] == 64
+    state = json.loads((final / "training_state" / "state.json").read_text())
+    assert [h["step"] for h in state["extra"]["history"]] == [16, 32, 48, 64]
+    # the optimizer continued: Adam counted every minibatch step of all 4 updates
+    from safetensors.torch import load_file
+
+    opt = load_file(str(final / "training_state" / "optimizer.safetensors"))
+    updates_per_rollout = cfg.update_epochs * cfg.num_minibatches
+    assert float(opt["state.0.step"]) == 4 * updates_per_rollout
+    assert not torch.equal(
+        Agent.from_pretrained(final).policy.core.weight_hh, stopped.policy.core.weight_hh
+    )
+    assert (run / "curve.json").is_file() and (run / "curve.png").is_file()
+    assert len(list(run.glob("events.out.tfevents.*"))) == 2  # one per session, same directory
+
+
+def test_learning_curve_bins_episodes_by_step() -> None:
+    history = [
+        {"step": s, "episodes": 2, "successes": s // 20, "ret": 0.5} for s in (10, 20, 30, 40)
+    ]
+    points = learning_curve(history, bins=2)
+    assert [p["step"] for p in points] == [20, 40]
+    assert [p["success_rate"] for p in points] == [0.25, 0.75]
+    assert points[0]["success_ci95"][0] < 0.25 < points[0]["success_ci95"][1]
+
+
+@pytest.mark.parametrize("name", ["ppo_easy", "ppo_finetune"])
+def test_experiment_files_load(name: str) -> None:
+    path = ROOT / "experiments" / f"{name}.toml"
+    extra = ["--init_from", "some/bc/checkpoint"] if name == "ppo_finetune" else []
+    cfg = load_config(PPOConfig, path, ["--num_envs", "2", *extra])
+    assert cfg.num_envs == 2 and cfg.task.startswith("MiniGround/")
+
+
+@pytest.mark.slow
+def test_cli_fine_tunes_a_checkpoint_on_miniworld(tmp_path: Path, make_config) -> None:
+    Agent(make_config(num_actions=3)).save_pretrained(tmp_path / "bc")  # an untrained stand-in
+    run = tmp_path / "cli_run"
+    argv = [
+        "--task", "MiniGround/GoToObject-v0", "--init-from", str(tmp_path / "bc"),
+        "--kl_coef", "0.1", "--aux_weight", "0.5", "--num-envs", "1", "--num_distractors", "1",
+        "--room_size", "5", "--max_steps", "20", "--num_steps", "16", "--seq_len", "8",
+        "--num_minibatches", "2", "--update_epochs", "1", "--total_steps", "48",
+        "--eval_episodes", "2", "--run_dir", str(run),
+    ]  # fmt: skip
+    assert main(argv) == 0
+    config = json.loads((run / "config.json").read_text())["config"]
+    assert config["init_from"] == str(tmp_path / "bc") and config["kl_coef"] == 0.1
+    final = latest_checkpoint(run)
+    assert final.name == "step_00000048"
+    assert Agent.from_pretrained(final).config == Agent.from_pretrained(tmp_path / "bc").config
+    info = json.loads((run / "eval_info.json").read_text())
+    assert info["aggregated"]["episodes"] == 2 and len(info["per_episode"]) == 2
+    assert list(run.glob("events.out.tfevents.*"))
