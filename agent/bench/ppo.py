@@ -20,7 +20,7 @@ import torch
 from agent.learn.ppo import PPOTrainer, build_agent
 from agent.learn.ppo_config import PPOConfig
 from agent.rollout.vector_env import close_envs, make_vector_env, step_envs
-from agent.utils.configs import describe_fields, load_config
+from agent.utils.configs import load_config
 
 TARGET_RATIO = 0.5
 WARMUP_RESETS = 10
@@ -72,12 +72,12 @@ def ppo_steps_per_second(cfg: PPOConfig, envs: Any, iterations: int) -> dict[str
 
 def run(cfg: PPOConfig, raw_steps: int, iterations: int) -> dict[str, Any]:
     """Measure raw and PPO env-steps/s on one vector env; return the figures."""
-    torch.set_num_threads(cfg.torch_threads)
+    torch.set_num_threads(cfg.threads)
     envs = make_vector_env(cfg.task, cfg.num_envs, cfg.env_kwargs(), cfg.context)
     try:
         raw_before = raw_steps_per_second(envs, raw_steps, cfg.seed)
         ppo = ppo_steps_per_second(cfg, envs, iterations)
-        torch.set_num_threads(cfg.torch_threads)
+        torch.set_num_threads(cfg.threads)
         raw_after = raw_steps_per_second(envs, raw_steps, cfg.seed + 1)
     finally:
         close_envs(envs)
@@ -97,7 +97,7 @@ def run(cfg: PPOConfig, raw_steps: int, iterations: int) -> dict[str, Any]:
         "collect_share": ppo["collect_share"],
         "update_share": ppo["update_share"],
         "num_parameters": ppo["num_parameters"],
-        "torch_threads": [cfg.torch_threads, cfg.update_threads],
+        "torch_threads": [cfg.threads, cfg.update_threads],
     }
 
 
@@ -130,8 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="miniground bench ppo",
         description="PPO end-to-end env-steps/s next to raw env-steps/s (same worker processes).",
-        epilog="PPO config fields (--field value):\n" + describe_fields(PPOConfig),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Any PPO config field too (--field value): see `miniground train ppo --help`.",
     )
     parser.add_argument("--config", help="TOML experiment file (default: PPOConfig defaults)")
     parser.add_argument("--raw-steps", type=int, default=2000, help="raw env steps per measure")

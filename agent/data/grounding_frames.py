@@ -25,7 +25,7 @@ FRAME_KEYS = ("images", "color", "shape", "visible", "bearing", "distance")
 
 
 @dataclass
-class GroundingSettings:
+class GroundingConfig:
     """Grounding pretraining (0 steps turns it off)."""
 
     layouts: int = 600
@@ -108,7 +108,7 @@ def _capture_job(args: tuple) -> dict[str, np.ndarray]:
 
 def generate_frames(
     task: str,
-    settings: GroundingSettings,
+    settings: GroundingConfig,
     env_kwargs: dict[str, Any] | None = None,
     split: str = "train",
 ) -> dict[str, np.ndarray]:

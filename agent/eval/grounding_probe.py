@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from agent.data.grounding_frames import GroundingBatcher, GroundingSettings, generate_frames
+from agent.data.grounding_frames import GroundingBatcher, GroundingConfig, generate_frames
 from agent.model.agent import Agent
 from agent.model.aux import aux_of_frames
 
@@ -45,7 +45,7 @@ def grounding_accuracy(
 
 
 def grounding_probe(
-    agent: Agent, task: str, ground: GroundingSettings, splits: Sequence[str]
+    agent: Agent, task: str, ground: GroundingConfig, splits: Sequence[str]
 ) -> dict[str, dict[str, float]]:
     """:func:`grounding_accuracy` on fresh captioned frames (seeds after the pretraining ones,
     ``ground.probe_layouts`` layouts of 10 frames) for each split but ``paraphrase``."""

@@ -83,7 +83,7 @@ class BCConfig:
     ground_weight: float = 0.0
     """Weight of the grounding loss on captioned frames (``agent.learn.grounding``) added to every
     update (0: off). Frames come from ``BCTrainer.set_grounding``, else are captured once with
-    the default ``GroundingSettings``."""
+    the default ``GroundingConfig``."""
     ground_batch: int = 64
     """Captioned frames (one instruction each) per update for the grounding loss."""
     agent: AgentConfig = field(default_factory=AgentConfig)
@@ -162,10 +162,10 @@ class BCTrainer:
 
         cfg = self.config
         if self.grounding is None:  # frames of the demos' task with the default settings
-            from agent.data.grounding_frames import GroundingSettings, generate_frames
+            from agent.data.grounding_frames import GroundingConfig, generate_frames
 
             kwargs = {k: v for k, v in self.manifest["env_kwargs"].items() if k != "split"}
-            self.set_grounding(generate_frames(self.manifest["task"], GroundingSettings(), kwargs))
+            self.set_grounding(generate_frames(self.manifest["task"], GroundingConfig(), kwargs))
         batch = self.grounding.sample(cfg.ground_batch, cfg.hflip)
         losses = grounding_losses(self.agent, *batch)
         (cfg.ground_weight * sum(losses.values())).backward()

@@ -18,7 +18,7 @@ from agent.learn.bc import BCConfig, BCTrainer
 
 
 @dataclass
-class DAggerSettings:
+class DAggerConfig:
     """The DAgger rounds (shared by ``train dagger`` and the quickstart)."""
 
     rounds: int = 2
@@ -40,7 +40,7 @@ class DAggerSettings:
 
 
 @dataclass
-class DAggerConfig(DAggerSettings, BCConfig):
+class DAggerTrainConfig(DAggerConfig, BCConfig):
     """``miniground train dagger``: behaviour cloning's settings plus the rounds."""
 
     name: str = "dagger"
@@ -51,7 +51,7 @@ class DAggerConfig(DAggerSettings, BCConfig):
 
 def run_dagger(
     trainer: BCTrainer,
-    config: DAggerSettings,
+    config: DAggerConfig,
     demos: Episodes,
     eval_episodes: int | None = None,
 ) -> list[dict[str, Any]]:

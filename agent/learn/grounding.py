@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from agent.data.grounding_frames import GroundingBatcher, GroundingSettings
+from agent.data.grounding_frames import GroundingBatcher, GroundingConfig
 from agent.learn.schedules import cosine_to_tenth
 from agent.model.agent import Agent
 from agent.model.aux import aux_losses, aux_of_frames
@@ -30,7 +30,7 @@ def grounding_losses(
 
 
 def pretrain(
-    agent: Agent, frames: dict[str, np.ndarray], settings: GroundingSettings, progress: bool = True
+    agent: Agent, frames: dict[str, np.ndarray], settings: GroundingConfig, progress: bool = True
 ) -> list[dict[str, float]]:
     """Train ``agent``'s perception and auxiliary heads on grounding batches; return logs."""
     from tqdm import tqdm

@@ -110,7 +110,7 @@ def ppo_update(
 
             optimizer.zero_grad()
             loss.backward()
-            grad_norm = torch.nn.utils.clip_grad_norm_(agent.parameters(), cfg.max_grad_norm)
+            grad_norm = torch.nn.utils.clip_grad_norm_(agent.parameters(), cfg.grad_clip)
             optimizer.step()
             for name, value in (("policy_loss", pg_loss), ("value_loss", v_loss),
                                 ("entropy", entropy), ("grad_norm", grad_norm)):  # fmt: skip
@@ -146,7 +146,7 @@ class PPOTrainer:
         update: int = 0,
     ) -> None:
         self.cfg, self.envs, self.agent, self.ref_agent = cfg, envs, agent.train(), ref_agent
-        self.optimizer = torch.optim.Adam(agent.parameters(), lr=cfg.learning_rate, eps=1e-5)
+        self.optimizer = torch.optim.Adam(agent.parameters(), lr=cfg.lr, eps=1e-5)
         self.rng = np.random.default_rng(cfg.seed)
         self.update = update
         keys = AUX_LABELS if cfg.aux_weight > 0 else ()
@@ -168,9 +168,9 @@ class PPOTrainer:
         cfg = self.cfg
         if cfg.anneal_lr:
             self.optimizer.param_groups[0]["lr"] = linear_to_zero(
-                self.update, cfg.num_updates, cfg.learning_rate
+                self.update, cfg.num_updates, cfg.lr
             )
-        torch.set_num_threads(cfg.torch_threads)
+        torch.set_num_threads(cfg.threads)
         start = time.perf_counter()
         rollout, episodes = self.collector.collect(self.agent)
         collect_s = time.perf_counter() - start

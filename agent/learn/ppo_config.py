@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from agent.model.config import AgentConfig
-from agent.utils.configs import load_config
+from agent.utils.configs import Split, from_values, parse_flags
+
+RENAMED = {"learning_rate": "lr", "max_grad_norm": "grad_clip", "torch_threads": "threads",
+           "run_dir": "out"}  # fmt: skip
+"""Old field names in the ``config.json`` of runs saved before the names were unified."""
 
 
 @dataclass
@@ -17,7 +21,7 @@ class PPOConfig:
 
     task: str = "MiniGround/GoToObject-v0"
     """MiniGround task id."""
-    split: str = "train"
+    split: Split = "train"
     """Instruction split to train on."""
     num_distractors: int | None = None
     """Distractor objects per episode (None: the task's default)."""
@@ -39,7 +43,7 @@ class PPOConfig:
     """Minibatches per epoch (sequences are split evenly)."""
     update_epochs: int = 3
     """Passes over each rollout."""
-    learning_rate: float = 5e-4
+    lr: float = 5e-4
     """Adam learning rate (start value when annealed)."""
     anneal_lr: bool = True
     """Anneal the learning rate linearly to 0 over the run."""
@@ -58,7 +62,7 @@ class PPOConfig:
     """Entropy bonus coefficient."""
     vf_coef: float = 0.5
     """Value loss coefficient."""
-    max_grad_norm: float = 0.5
+    grad_clip: float = 0.5
     """Global gradient-norm clip."""
     target_kl: float | None = None
     """Stop an update's epochs early when the approximate KL exceeds this (None: never)."""
@@ -75,14 +79,14 @@ class PPOConfig:
     """Greedy evaluation episodes at the end (0: none)."""
     eval_seed: int = 100_000
     """Env seed of the first evaluation episode."""
-    run_dir: str | None = None
-    """Run directory (None: runs/ppo__<seed>__<timestamp>)."""
-    torch_threads: int = 1
+    out: str = ""
+    """Run directory; default runs/ppo__<seed>__<timestamp>."""
+    threads: int = 1
     """Learner threads while envs step (the workers need the other cores)."""
     update_threads: int = 1
     """Learner threads during the update (2 helps only on idle cores: on a loaded 2-core
     machine, 2 threads made the update 15x slower)."""
-    context: str = "forkserver"
+    context: Literal["forkserver", "spawn"] = "forkserver"
     """Start method of the env workers: 'forkserver' or 'spawn'."""
     step_timeout: float = 300.0
     """Seconds an env worker may take for one step before it counts as hung."""
@@ -131,15 +135,7 @@ def config_from_run(run_dir: str | Path, overrides: list[str]) -> PPOConfig:
     path = Path(run_dir) / "config.json"
     if not path.is_file():
         raise FileNotFoundError(f"cannot resume: {path} does not exist")
-    argv: list[str] = []
-
-    def flatten(tree: dict[str, Any], prefix: str = "") -> None:
-        for key, value in tree.items():
-            if isinstance(value, dict):
-                flatten(value, f"{prefix}{key}.")
-            else:
-                text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
-                argv.extend([f"--{prefix}{key}", text])
-
-    flatten(json.loads(path.read_text())["config"])
-    return load_config(PPOConfig, None, argv + overrides)
+    saved = json.loads(path.read_text())["config"]
+    saved = {RENAMED.get(k, k): v for k, v in saved.items()}
+    saved["out"] = str(run_dir)
+    return parse_flags(PPOConfig, overrides, from_values(PPOConfig, saved, validate=False))

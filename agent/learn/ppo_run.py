@@ -90,7 +90,7 @@ def train(
     from torch.utils.tensorboard import SummaryWriter
     from tqdm import tqdm
 
-    run_dir = Path(cfg.run_dir) if cfg.run_dir else make_run_dir("ppo", cfg.seed)
+    run_dir = Path(cfg.out) if cfg.out else make_run_dir("ppo", cfg.seed)
     ckpt = latest_checkpoint(run_dir) if resume else None
     seed_everything(cfg.seed)
     envs = make_vector_env(cfg.task, cfg.num_envs, cfg.env_kwargs(), cfg.context, env_fn)

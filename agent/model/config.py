@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-import typing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+from agent.utils.configs import from_values
+
+Fusion = Literal["concat", "film", "gated", "cross_attention", "compositional"]
+"""Fusion modes the command line accepts (``FUSIONS``: those this build implements)."""
+
+Memory = Literal["gru", "lstm"]
+"""Recurrent cores the command line accepts."""
 
 FUSIONS: tuple[str, ...] = ("concat", "film", "gated", "cross_attention")
 """Fusion modes of the perception module."""
@@ -29,7 +36,7 @@ class AgentConfig:
     """Size of the discrete action space (3 for go-to tasks, 5 with pickup/drop)."""
     text_encoder: str = "transformer"
     """'transformer' | 'gru' | 'pretrained:minilm' | 'pretrained:<local HF encoder dir>'."""
-    fusion: str = "film"
+    fusion: Fusion = "film"
     """How vision and language meet: 'concat' | 'film' | 'gated' | 'cross_attention'."""
     cnn_channels: tuple[int, ...] = (16, 32, 32)
     """Output channels of each conv layer of the vision encoder."""
@@ -49,7 +56,7 @@ class AgentConfig:
     """Number of FiLM-conditioned conv blocks (fusion='film')."""
     state_size: int = 128
     """Width of the fused state vector given to the policy."""
-    memory: str = "gru"
+    memory: Memory = "gru"
     """Recurrent core of the policy: 'gru' | 'lstm'."""
     memory_size: int = 128
     """Hidden size of the recurrent core (an LSTM memory packs h and c: twice this)."""
@@ -118,31 +125,7 @@ class AgentConfig:
         """Build a config from a dict; ValueError on unknown, mistyped or malformed fields."""
         if not isinstance(data, dict):
             raise ValueError(f"agent config must be a JSON object, got {type(data).__name__}")
-        hints = typing.get_type_hints(cls)
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown agent config field(s): {', '.join(unknown)}")
-        kwargs: dict[str, Any] = {}
-        for name, value in data.items():
-            hint = hints[name]
-            if hint is bool:
-                ok = isinstance(value, bool)
-            elif hint is int:
-                ok = isinstance(value, int) and not isinstance(value, bool)
-            elif hint is str:
-                ok = isinstance(value, str)
-            else:  # tuple[int, ...]
-                ok = isinstance(value, (list, tuple)) and all(
-                    isinstance(v, int) and not isinstance(v, bool) for v in value
-                )
-                value = tuple(value) if ok else value
-            if not ok:
-                raise ValueError(
-                    f"agent config field {name!r} has the wrong type: {value!r} (expected {hint})"
-                )
-            kwargs[name] = value
-        return cls(**kwargs)
+        return from_values(cls, data, what="agent config")
 
 
 def _positive_int(config: AgentConfig, name: str) -> None:

@@ -2,13 +2,13 @@
 
 demos (expert/teacher, worker processes) -> behaviour cloning -> DAgger (kept only if it raises
 validation success) -> evaluation on the train and heldout_combos splits -> videos -> summary.
-Settings: ``experiments/quickstart.toml``; any field can be overridden, e.g.
-``miniground quickstart --bc.updates 500 --eval.episodes 50``.
+Settings: the defaults below (shipped as ``agent/configs/quickstart.toml``, a test keeps the two
+equal); any field can be overridden, e.g. ``miniground quickstart --bc.updates 500
+--eval.episodes 50``, or read from ``--config FILE.toml``.
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
 import sys
 import time
@@ -16,38 +16,39 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.data.grounding_frames import GroundingSettings
+from agent.data.grounding_frames import GroundingConfig
 from agent.learn.bc import BCConfig, BCTrainer, prepare
-from agent.learn.dagger import DAggerSettings, run_dagger
-from agent.utils.configs import config_to_dict, load_config
+from agent.learn.dagger import DAggerConfig, run_dagger
+from agent.utils.configs import Split, Teacher, config_to_dict, parse_command
 from agent.utils.io import atomic_write_json
 from agent.utils.runs import make_run_dir
 from agent.utils.versions import versions
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "experiments" / "quickstart.toml"
+DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "quickstart.toml"
+"""The quickstart's settings as shipped in the package (equal to ``QuickstartConfig()``)."""
 
 
 @dataclass
-class DemoSettings:
+class DemosConfig:
     """Demonstration generation."""
 
     episodes: int = 2000
     """Expert episodes."""
     workers: int = 2
     """Worker processes (one env each)."""
-    teacher: str = "scan"
+    teacher: Teacher = "scan"
     """'expert' (privileged planner) or 'scan' (scans until the target was seen)."""
     episodes_per_shard: int = 50
     """Episodes per shard file."""
 
 
 @dataclass
-class EvalSettings:
+class EvalConfig:
     """Final evaluation."""
 
     episodes: int = 200
     """Episodes per split."""
-    splits: tuple[str, ...] = ("train", "heldout_combos")
+    splits: tuple[Split, ...] = ("train", "heldout_combos")
     """Instruction splits to evaluate."""
     workers: int = 2
     """Worker processes."""
@@ -58,7 +59,7 @@ class EvalSettings:
 
 
 @dataclass
-class RecordSettings:
+class RecordConfig:
     """Rollout videos."""
 
     episodes: int = 4
@@ -69,7 +70,7 @@ class RecordSettings:
 
 @dataclass
 class QuickstartConfig:
-    """The main job's settings (``experiments/quickstart.toml``)."""
+    """The main job's settings (shipped as ``agent/configs/quickstart.toml``)."""
 
     task: str = "MiniGround/GoToObject-v0"
     """Task id."""
@@ -77,17 +78,23 @@ class QuickstartConfig:
     """Seed of demos, training and the run directory name."""
     out: str = ""
     """Run directory; default runs/quickstart__<timestamp>."""
-    demos: DemoSettings = field(default_factory=DemoSettings)
+    demos: DemosConfig = field(default_factory=DemosConfig)
     """Demonstrations."""
-    ground: GroundingSettings = field(default_factory=GroundingSettings)
+    ground: GroundingConfig = field(default_factory=GroundingConfig)
     """Captioned frames for grounding pretraining and the joint grounding loss."""
-    bc: BCConfig = field(default_factory=BCConfig)
+    bc: BCConfig = field(
+        default_factory=lambda: BCConfig(updates=1500, eval_interval=0, eval_episodes=100)
+    )
     """Behaviour cloning (its demos/out/seed are set by the quickstart)."""
-    dagger: DAggerSettings = field(default_factory=DAggerSettings)
+    dagger: DAggerConfig = field(
+        default_factory=lambda: DAggerConfig(
+            rounds=1, episodes_per_round=300, updates_per_round=300
+        )
+    )
     """DAgger rounds (rounds = 0 skips DAgger)."""
-    eval: EvalSettings = field(default_factory=EvalSettings)
+    eval: EvalConfig = field(default_factory=EvalConfig)
     """Final evaluation."""
-    record: RecordSettings = field(default_factory=RecordSettings)
+    record: RecordConfig = field(default_factory=RecordConfig)
     """Videos."""
 
 
@@ -214,17 +221,8 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse ``--config`` and field overrides, then run the quickstart."""
-    parser = argparse.ArgumentParser(
-        prog="miniground quickstart",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Overrides: --demos.episodes 500 --bc.updates 400 --eval.episodes 50 ...",
-    )
-    parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="TOML settings file")
-    args, rest = parser.parse_known_args(argv)
-    config_path = Path(args.config)
-    config = load_config(QuickstartConfig, config_path if config_path.exists() else None, rest)
-    command = " ".join(["miniground", "quickstart", *(argv if argv is not None else sys.argv[1:])])
-    run_quickstart(config, command)
+    """Parse ``--config`` and the flags, then run the quickstart."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    config = parse_command(QuickstartConfig, argv, "miniground quickstart", __doc__)
+    run_quickstart(config, " ".join(["miniground", "quickstart", *argv]))
     return 0

@@ -1,26 +1,28 @@
 """``miniground train dagger``: DAgger rounds on top of behaviour cloning.
 
-The rounds are :func:`agent.learn.dagger.run_dagger`.
-
-Its ``--help`` shows behaviour cloning's description, as it always has (the settings are BC's).
+The rounds are :func:`agent.learn.dagger.run_dagger`; its module docstring is this command's
+description. Settings: behaviour cloning's plus the rounds (``--config`` reads the ``[bc]`` and
+``[dagger]`` tables).
 """
 
 from __future__ import annotations
 
-from agent.learn import bc
+from agent.learn import dagger
 from agent.learn.bc import BCTrainer, prepare
-from agent.learn.dagger import DAggerConfig, run_dagger
+from agent.learn.dagger import DAggerTrainConfig, run_dagger
 from agent.model.agent import Agent
-from agent.utils.configs import parse_train_args
+from agent.utils.configs import parse_train_command
 
 
 def main(argv: list[str] | None = None) -> int:
     """``miniground train dagger``."""
-    config, args = parse_train_args("miniground train dagger", argv, DAggerConfig, bc.__doc__)
+    config, resume = parse_train_command(
+        DAggerTrainConfig, argv, "miniground train dagger", dagger.__doc__, ("bc", "dagger")
+    )
     demos, manifest = prepare(config)
     trainer = BCTrainer(config, demos, manifest)
-    if args.resume:
-        trainer.resume(args.resume)
+    if resume:
+        trainer.resume(resume)
     elif config.init_from:
         init = Agent.from_pretrained(config.init_from, device=trainer.device)
         trainer.agent.load_state_dict(init.state_dict())

@@ -6,35 +6,29 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from agent.learn.ppo_config import PPOConfig, config_from_run
 from agent.learn.ppo_run import train
 from agent.rollout.vector_env import EnvWorkerError
-from agent.utils.configs import describe_fields, load_config
+from agent.utils.configs import parse_command, pop_option
+
+DESCRIPTION = """Recurrent PPO on parallel MiniWorld envs, from scratch or a checkpoint.
+
+--resume RUN_DIR: continue a run from its last checkpoint (its saved config; flags override it)."""
 
 
 def main(argv: list[str] | None = None) -> int:
     """``miniground train ppo [--config TOML] [--resume RUN_DIR] [--field value ...]``."""
-    parser = argparse.ArgumentParser(
-        prog="miniground train ppo",
-        description="Recurrent PPO on parallel MiniWorld envs, from scratch or a checkpoint.",
-        epilog="config fields (--field value, --agent.field value; dashes work too):\n"
-        + describe_fields(PPOConfig),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--config", help="TOML experiment file (e.g. experiments/ppo_easy.toml)")
-    parser.add_argument("--resume", metavar="RUN_DIR", help="continue from the last checkpoint")
-    args, overrides = parser.parse_known_args(argv)
-    if args.resume:
-        cfg = config_from_run(args.resume, overrides)
-        cfg.run_dir = str(args.resume)
+    resume, rest = pop_option(list(sys.argv[1:] if argv is None else argv), "--resume")
+    prog = "miniground train ppo"
+    if resume:
+        cfg = config_from_run(resume, rest)
     else:
-        cfg = load_config(PPOConfig, args.config, overrides)
+        cfg = parse_command(PPOConfig, rest, prog, DESCRIPTION)
     try:
-        train(cfg, resume=bool(args.resume))
+        train(cfg, resume=bool(resume))
     except EnvWorkerError as exc:
-        print(f"miniground train ppo: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return 1
     return 0

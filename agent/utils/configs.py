@@ -1,21 +1,24 @@
-"""Dataclass configs filled from TOML experiment files and overridden from the command line.
+"""Dataclass configs: the command line (tyro), TOML experiment files and saved ``config.json``.
 
-``load_config(TrainConfig, "experiments/quickstart.toml", ["--lr", "1e-3", "--agent.fusion",
-"gated"])`` builds the dataclass from its defaults, then the TOML file, then the overrides.
-Nested dataclass fields are addressed with dots (TOML tables or ``--agent.fusion``).
-Unknown keys and values of the wrong type raise a ValueError that names the field.
+Every command's settings are one dataclass; the docstring under each field is its ``--help`` line
+(tyro reads them). ``parse_command(BCConfig, argv, prog, description, tables=("bc",))`` builds the
+config from the dataclass defaults, then ``--config FILE.toml`` (the named tables or the whole
+file), then the flags (``--lr 3e-4 --agent.fusion gated``; dashes and underscores both work).
+
+Files are checked strictly by :func:`from_values`: unknown keys (at any depth), values of the wrong
+type and a file without its expected table raise a ValueError naming the field. tyro reports
+unknown and mistyped flags itself (exit status 2).
 """
 
 from __future__ import annotations
 
-import argparse
+import copy
 import dataclasses
-import json
 import sys
 import types
 import typing
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -24,116 +27,14 @@ else:  # pragma: no cover
 
 T = TypeVar("T")
 
+Split = Literal["train", "heldout_combos", "paraphrase"]
+"""Instruction splits (``envs.language``; a test keeps the two lists equal)."""
 
-def _field_types(cls: type) -> dict[str, Any]:
-    hints = typing.get_type_hints(cls)
-    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
-
-
-def _convert(value: Any, hint: Any, name: str) -> Any:
-    """Coerce ``value`` (from TOML or a CLI string) to the field's type ``hint``."""
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if dataclasses.is_dataclass(hint):
-        if not isinstance(value, dict):
-            raise ValueError(f"config field {name!r} must be a table of settings")
-        return _build(hint, value, prefix=f"{name}.")
-    if origin in (typing.Union, getattr(types, "UnionType", None)):
-        is_none = value is None or (isinstance(value, str) and value.lower() in ("none", "null"))
-        if is_none and type(None) in args:
-            return None
-        errors = []
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return _convert(value, arg, name)
-            except ValueError as exc:
-                errors.append(str(exc))
-        raise ValueError("; ".join(errors))
-    if origin is tuple or hint is tuple:
-        items = value.split(",") if isinstance(value, str) else list(value)
-        item_type = args[0] if args else str
-        return tuple(
-            _convert(v.strip() if isinstance(v, str) else v, item_type, name) for v in items
-        )
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on"):
-            return True
-        if isinstance(value, str) and value.lower() in ("false", "0", "no", "off"):
-            return False
-        raise ValueError(f"config field {name!r} must be true or false, got {value!r}")
-    if hint in (int, float):
-        if isinstance(value, bool):
-            raise ValueError(f"config field {name!r} must be a number, got {value!r}")
-        try:
-            number = hint(value)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"config field {name!r} must be {hint.__name__}, got {value!r}"
-            ) from None
-        if hint is int and isinstance(value, float) and value != int(value):
-            raise ValueError(f"config field {name!r} must be an integer, got {value!r}")
-        return number
-    if hint is str:
-        if not isinstance(value, str):
-            raise ValueError(f"config field {name!r} must be a string, got {value!r}")
-        return value
-    return value
+Teacher = Literal["expert", "scan"]
+"""Who acts in demonstrations: the privileged planner or the scanning teacher (policies.teacher)."""
 
 
-def _build(cls: type[T], values: dict[str, Any], prefix: str = "") -> T:
-    types = _field_types(cls)
-    unknown = sorted(set(values) - set(types))
-    if unknown:
-        raise ValueError(
-            f"unknown config field(s) {', '.join(prefix + u for u in unknown)}; "
-            f"valid fields: {', '.join(prefix + t for t in types)}"
-        )
-    kwargs = {k: _convert(v, types[k], prefix + k) for k, v in values.items()}
-    return cls(**kwargs)
-
-
-def _nested_set(tree: dict[str, Any], dotted: str, value: Any) -> None:
-    parts = dotted.split(".")
-    node = tree
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-        if not isinstance(node, dict):
-            raise ValueError(f"config field {dotted!r}: {part!r} is not a table")
-    node[parts[-1]] = value
-
-
-def parse_overrides(args: list[str]) -> dict[str, Any]:
-    """``["--lr", "3e-4", "--agent.fusion=gated"]`` -> nested dict of raw string values."""
-    tree: dict[str, Any] = {}
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if not arg.startswith("--") or len(arg) == 2:
-            raise ValueError(f"expected a --field value override, got {arg!r}")
-        key = arg[2:]
-        if "=" in key:
-            key, value = key.split("=", 1)
-            i += 1
-        else:
-            if i + 1 >= len(args):
-                raise ValueError(f"override --{key} needs a value")
-            value = args[i + 1]
-            i += 2
-        _nested_set(tree, key.replace("-", "_"), value)
-    return tree
-
-
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for k, v in extra.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
+# --------------------------------------------------------------------------- files
 def read_toml(path: str | Path) -> dict[str, Any]:
     """Read a TOML experiment file with a clear error when it is missing or malformed."""
     path = Path(path)
@@ -145,51 +46,116 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ValueError(f"experiment config {path} is not valid TOML: {exc}") from exc
 
 
-def load_config(
-    cls: type[T], toml_path: str | Path | None = None, overrides: list[str] | None = None
+def toml_values(path: str | Path, tables: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The settings of a TOML file: the whole file, or its ``tables`` merged (at least one must be
+    there; keys outside them are other commands' settings and are ignored)."""
+    data = read_toml(path)
+    if not tables:
+        return data
+    if not any(t in data for t in tables):
+        names = " or ".join(f"[{t}]" for t in tables)
+        raise ValueError(f"experiment config {path} has no {names} table")
+    values: dict[str, Any] = {}
+    for table in tables:
+        section = data.get(table, {})
+        if not isinstance(section, dict):
+            raise ValueError(f"experiment config {path}: {table!r} must be a table")
+        values.update(section)
+    return values
+
+
+def _convert(value: Any, hint: Any, name: str, what: str) -> Any:
+    """Check a value from a file against the field's type ``hint`` (ints pass as floats, lists as
+    tuples); ValueError naming the field otherwise."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if dataclasses.is_dataclass(hint):
+        raise AssertionError("nested configs are handled by from_values")
+    if origin in (typing.Union, getattr(types, "UnionType", None)):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _convert(value, arg, name, what)
+            except ValueError as exc:
+                errors.append(str(exc))
+        raise ValueError("; ".join(errors))
+    if origin is typing.Literal:
+        if value not in args:
+            choices = ", ".join(map(str, args))
+            raise ValueError(f"unknown {name} {value!r}; choose one of {choices}")
+        return value
+    if origin is tuple or hint is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"{what} field {name!r} must be a list, got {value!r}")
+        item = args[0] if args else Any
+        return tuple(_convert(v, item, name, what) for v in value)
+    ok = {
+        bool: lambda v: isinstance(v, bool),
+        int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+        float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        str: lambda v: isinstance(v, str),
+    }.get(hint)
+    if ok is not None and not ok(value):
+        raise ValueError(
+            f"{what} field {name!r} has the wrong type: {value!r} (expected {hint.__name__})"
+        )
+    return float(value) if hint is float else value
+
+
+def from_values(
+    cls: type[T],
+    values: dict[str, Any],
+    base: T | None = None,
+    what: str = "config",
+    validate: bool = True,
 ) -> T:
-    """Defaults <- TOML file <- command-line overrides, validated against the dataclass."""
-    values = read_toml(toml_path) if toml_path else {}
-    values = _merge(values, parse_overrides(overrides or []))
-    return _build(cls, values)
+    """``base`` (default ``cls()``) with the fields in ``values`` replaced, checked strictly.
 
-
-def config_from_values(cls: type[T], values: dict[str, Any], overrides: list[str]) -> T:
-    """``cls`` from saved or TOML ``values`` (keys that are not fields of ``cls`` are ignored),
-    with command-line overrides on top."""
-    names = {f.name for f in dataclasses.fields(cls)}
-    return _build(
-        cls, _merge({k: v for k, v in values.items() if k in names}, parse_overrides(overrides))
-    )
-
-
-def parse_train_args(
-    prog: str, argv: list[str] | None, cls: type, description: str | None = None
-) -> tuple[Any, argparse.Namespace]:
-    """``--config FILE``, ``--resume RUN_DIR`` and ``--field value`` overrides of ``cls``.
-
-    The config comes from a resumed run's saved ``config.json`` (without ``--config``), else from
-    the TOML file's ``[bc]`` table, else from the defaults; overrides go on top.
+    ``validate=False`` skips the configs' own ``__post_init__`` checks, for a layer that flags
+    complete (a file with ``kl_coef`` whose ``init_from`` comes from the command line).
     """
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description=description,
-        epilog="Any config field can be overridden: --updates 3000 --agent.fusion gated",
-    )
-    parser.add_argument("--config", help="TOML experiment file (e.g. experiments/quickstart.toml)")
-    parser.add_argument("--resume", help="run directory to continue")
-    args, rest = parser.parse_known_args(argv)
-    if args.resume and not args.config and (Path(args.resume) / "config.json").exists():
-        saved = json.loads((Path(args.resume) / "config.json").read_text())["train"]
-        return config_from_values(cls, saved, rest), args
-    section = read_toml(args.config).get("bc", {}) if args.config else None
-    if section is None:
-        return load_config(cls, None, rest), args
-    return config_from_values(cls, section, rest), args
+    built = _build(cls, values, cls() if base is None else base, what, "")
+    return validated(built) if validate else built
+
+
+def validated(config: T) -> T:
+    """A copy of ``config`` built again through its constructors (their checks run)."""
+    changes = {
+        f.name: validated(getattr(config, f.name))
+        for f in dataclasses.fields(config)  # type: ignore[arg-type]
+        if dataclasses.is_dataclass(getattr(config, f.name))
+    }
+    return dataclasses.replace(config, **changes)  # type: ignore[type-var]
+
+
+def _build(cls: type[T], values: Any, base: T, what: str, prefix: str) -> T:
+    if not isinstance(values, dict):
+        where = f"field {prefix.rstrip('.')!r}" if prefix else "settings"
+        raise ValueError(f"{what} {where} must be a table of settings, got {values!r}")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        raise ValueError(
+            f"unknown {what} field(s) {', '.join(prefix + u for u in unknown)}; "
+            f"valid fields: {', '.join(prefix + n for n in names)}"
+        )
+    config = copy.copy(base)
+    for key, value in values.items():
+        hint, name = hints[key], prefix + key
+        if dataclasses.is_dataclass(hint):
+            value = _build(hint, value, getattr(base, key), what, f"{name}.")
+        else:
+            value = _convert(value, hint, name, what)
+        object.__setattr__(config, key, value)
+    return config
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:
-    """A dataclass config as a JSON-ready dict (tuples become lists)."""
+    """A dataclass config as a JSON/TOML-ready dict (tuples become lists)."""
     return _jsonable(dataclasses.asdict(config))
 
 
@@ -201,10 +167,98 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-def describe_fields(cls: type) -> str:
-    """One line per field with its default, for ``--help`` epilogs."""
-    lines = []
-    for f in dataclasses.fields(cls):
-        default = f.default if f.default is not dataclasses.MISSING else "(table)"
-        lines.append(f"  --{f.name} (default: {default})")
-    return "\n".join(lines)
+# --------------------------------------------------------------------------- command line
+CONFIG_HELP = "--config FILE.toml: defaults from a TOML file{tables}; flags override it."
+"""The line that documents ``--config`` under every command's description."""
+
+
+def pop_option(argv: list[str], flag: str) -> tuple[str | None, list[str]]:
+    """Take ``flag VALUE`` (or ``flag=VALUE``) out of ``argv``; dashes or underscores."""
+    names = {flag, flag.replace("-", "_"), "--" + flag[2:].replace("_", "-")}
+    rest, value, i = [], None, 0
+    while i < len(argv):
+        arg = argv[i]
+        key, eq, inline = arg.partition("=")
+        if key in names:
+            if eq:
+                value, i = inline, i + 1
+            elif i + 1 < len(argv):
+                value, i = argv[i + 1], i + 2
+            else:
+                raise ValueError(f"{flag} needs a value")
+            continue
+        rest.append(arg)
+        i += 1
+    return value, rest
+
+
+def parse_flags(
+    cls: type[T], argv: list[str], base: T | None = None, prog: str | None = None,
+    description: str | None = None,
+) -> T:  # fmt: skip
+    """``base`` (default ``cls()``) with the flags in ``argv`` applied by tyro."""
+    import tyro
+
+    return tyro.cli(
+        cls,
+        args=argv,
+        default=cls() if base is None else base,
+        prog=prog,
+        description=description,
+        config=(tyro.conf.FlagConversionOff,),
+        use_underscores=True,
+    )
+
+
+def load_config(
+    cls: type[T],
+    toml_path: str | Path | None = None,
+    argv: list[str] | None = None,
+    tables: tuple[str, ...] | None = None,
+) -> T:
+    """Defaults <- TOML file (its ``tables``, or all of it) <- flags."""
+    base = from_values(cls, toml_values(toml_path, tables), validate=False) if toml_path else cls()
+    return parse_flags(cls, list(argv or []), base) if argv else validated(base)
+
+
+def parse_command(
+    cls: type[T],
+    argv: list[str] | None,
+    prog: str,
+    description: str | None,
+    tables: tuple[str, ...] | None = None,
+    base: T | None = None,
+) -> T:
+    """A command's config: ``base`` or the defaults <- ``--config FILE.toml`` <- flags."""
+    path, rest = pop_option(list(sys.argv[1:] if argv is None else argv), "--config")
+    if path:
+        base = from_values(cls, toml_values(path, tables), base, validate=False)
+    where = ""
+    if tables:
+        where = f" (its {' and '.join(f'[{t}]' for t in tables)} table{'s' * (len(tables) > 1)})"
+    text = f"{(description or '').rstrip()}\n\n{CONFIG_HELP.format(tables=where)}"
+    return parse_flags(cls, rest, base, prog, text)
+
+
+RESUME_HELP = "--resume RUN_DIR: continue a run from its last checkpoint (and saved config)."
+"""The line that documents ``--resume`` under a training command's description."""
+
+
+def parse_train_command(
+    cls: type[T], argv: list[str] | None, prog: str, description: str | None,
+    tables: tuple[str, ...],
+) -> tuple[T, str | None]:  # fmt: skip
+    """A training command's config and its ``--resume RUN_DIR`` (or None).
+
+    Without ``--config``, a resumed run starts from its saved ``config.json`` (``"train"``).
+    """
+    import json
+
+    resume, rest = pop_option(list(sys.argv[1:] if argv is None else argv), "--resume")
+    base = None
+    saved = Path(resume) / "config.json" if resume else None
+    given = any(a.split("=")[0] in ("--config",) for a in rest)
+    if saved is not None and saved.exists() and not given:
+        base = from_values(cls, json.loads(saved.read_text())["train"], validate=False)
+    text = f"{(description or '').rstrip()}\n\n{RESUME_HELP}"
+    return parse_command(cls, rest, prog, text, tables, base), resume

@@ -130,7 +130,7 @@ def tiny_ppo_config(**overrides: Any) -> PPOConfig:
     """A fast PPO config on 4 envs with the tiny network (any field can be overridden)."""
     fields: dict[str, Any] = dict(
         num_envs=4, num_steps=16, seq_len=4, num_minibatches=4, update_epochs=4,
-        learning_rate=5e-3, total_steps=4 * 16 * 12, eval_episodes=0, context="forkserver",
+        lr=5e-3, total_steps=4 * 16 * 12, eval_episodes=0, context="forkserver",
         update_threads=1, seed=3,
     )  # fmt: skip
     fields.update(overrides)

@@ -7,7 +7,7 @@ import torch
 
 from agent.data.grounding_frames import (
     GroundingBatcher,
-    GroundingSettings,
+    GroundingConfig,
     capture_frames,
     generate_frames,
 )
@@ -30,7 +30,7 @@ def test_capture_is_deterministic_and_captions_are_consistent(captioned_frames) 
 
 
 def test_generate_frames_does_not_depend_on_workers() -> None:
-    settings = GroundingSettings(layouts=3, poses_per_layout=2, workers=1, seed=5)
+    settings = GroundingConfig(layouts=3, poses_per_layout=2, workers=1, seed=5)
     one = generate_frames(TASK, settings)
     settings.workers = 2
     two = generate_frames(TASK, settings)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from agent.data.demos import generate_demos
-from agent.data.grounding_frames import GroundingBatcher, GroundingSettings
+from agent.data.grounding_frames import GroundingBatcher, GroundingConfig
 from agent.eval.grounding_probe import grounding_accuracy
 from agent.learn.bc import BCConfig, BCTrainer, prepare
 from agent.learn.grounding import grounding_losses, pretrain
@@ -31,7 +31,7 @@ def test_pretraining_lowers_the_grounding_loss(captioned_frames) -> None:
 
     before = loss()
     logs = pretrain(
-        agent, captioned_frames, GroundingSettings(steps=40, batch=32, lr=3e-3), progress=False
+        agent, captioned_frames, GroundingConfig(steps=40, batch=32, lr=3e-3), progress=False
     )
     assert len(logs) == 40 and set(logs[0]) >= {"target_visible", "target_bearing"}
     assert loss() < 0.8 * before
@@ -42,7 +42,7 @@ def test_pretraining_lowers_the_grounding_loss(captioned_frames) -> None:
 def test_pretraining_needs_auxiliary_heads(captioned_frames) -> None:
     agent = Agent(AgentConfig(**{**SMALL.__dict__, "aux_heads": False}))
     with pytest.raises(ValueError, match="aux_heads"):
-        pretrain(agent, captioned_frames, GroundingSettings(steps=1), progress=False)
+        pretrain(agent, captioned_frames, GroundingConfig(steps=1), progress=False)
 
 
 def test_bc_adds_the_grounding_loss_when_weighted(captioned_frames, tmp_path: Path) -> None:

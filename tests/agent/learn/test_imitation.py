@@ -9,7 +9,7 @@ import torch
 import envs
 from agent.data.demos import generate_demos, load_demos
 from agent.learn.bc import BCConfig, BCTrainer, prepare
-from agent.learn.dagger import DAggerConfig, run_dagger
+from agent.learn.dagger import DAggerTrainConfig, run_dagger
 from agent.model.agent import Agent
 from agent.model.config import AgentConfig
 from agent.rollout.learner import run_learner
@@ -108,7 +108,7 @@ def test_dagger_labels_come_from_the_expert_at_visited_states(monkeypatch) -> No
 
 
 def test_dagger_round_runs_and_reports(demos_dir: Path, tmp_path: Path) -> None:
-    config = DAggerConfig(**vars(_config(demos_dir, tmp_path / "dag", updates=2)),
+    config = DAggerTrainConfig(**vars(_config(demos_dir, tmp_path / "dag", updates=2)),
                           rounds=1, episodes_per_round=2, updates_per_round=2)  # fmt: skip
     demos = load_demos(demos_dir)
     config_demos, manifest = prepare(config)

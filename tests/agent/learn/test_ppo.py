@@ -47,7 +47,7 @@ def test_short_ppo_run_improves_return() -> None:
     assert np.mean(successes[-3:]) > 0.85
     assert trainer.global_step == cfg.total_steps
     assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(
-        cfg.learning_rate / cfg.num_updates
+        cfg.lr / cfg.num_updates
     )  # annealed linearly: the last update ran at 1/num_updates of the start value
 
 
@@ -119,7 +119,7 @@ def test_worker_failure_then_resume_continues_where_it_stopped(tmp_path: Path, c
     run = tmp_path / "run"
     # 4 updates of 2 envs x 8 steps; checkpoint every 2 updates; worker 0 fails in update 3
     cfg = tiny_ppo_config(num_envs=2, num_steps=8, seq_len=4, num_minibatches=2, total_steps=64,
-                      checkpoint_interval=32, run_dir=str(run))  # fmt: skip
+                      checkpoint_interval=32, out=str(run))  # fmt: skip
     with pytest.raises(EnvWorkerError, match="env workers 0, 1 raised RuntimeError"):
         train(cfg, progress=False, env_fn=functools.partial(ChoiceEnv, crash_at=20))
     assert "--resume" in capsys.readouterr().err
@@ -175,7 +175,7 @@ def test_cli_fine_tunes_a_checkpoint_on_miniworld(tmp_path: Path, make_config) -
         "--kl_coef", "0.1", "--aux_weight", "0.5", "--num-envs", "1", "--num_distractors", "1",
         "--room_size", "5", "--max_steps", "20", "--num_steps", "16", "--seq_len", "8",
         "--num_minibatches", "2", "--update_epochs", "1", "--total_steps", "48",
-        "--eval_episodes", "2", "--run_dir", str(run),
+        "--eval_episodes", "2", "--out", str(run),
     ]  # fmt: skip
     assert main(argv) == 0
     config = json.loads((run / "config.json").read_text())["config"]
