@@ -160,6 +160,7 @@ def test_checker_reports_a_broken_rule(module: str, source: str) -> None:
         ("agent.scripts.quickstart", "from agent.learn.bc import BCTrainer"),
         ("policies.expert", "from envs import navigation"),
         ("agent.utils.configs", "from .io import atomic_write_json"),
+        ("agent.rollout.demos", "from agent.data.demos import write_shard"),
     ],
 )
 def test_checker_accepts_allowed_imports(module: str, source: str) -> None:

@@ -1,38 +1,48 @@
-"""In-process rollouts of a learned agent in one env: periodic evaluation and DAgger collection.
+"""A learned agent in one env: periodic evaluation and DAgger collection.
 
-The expert labels every visited state (DAgger); with probability ``beta`` the expert's action is
-executed instead of the learner's (the mixing schedule), so early rounds stay near the expert.
+The episodes run through :func:`agent.rollout.episode.run_episode`. For DAgger, a
+:class:`~agent.rollout.episode.TeacherLabels` hook labels every visited state with the expert's
+action; with probability ``beta`` the expert's action is executed instead of the learner's (the
+mixing schedule), so early rounds stay near the expert.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 
-from agent.data.episodes import EpisodeBuilder, Episodes
+from agent.data.episodes import EpisodeBuilder
 from agent.model.agent import Agent
+from agent.rollout.episode import RolloutResult, TeacherLabels, run_episodes
+
+__all__ = ["LearnerPolicy", "RolloutResult", "run_learner"]
 
 
-@dataclass
-class RolloutResult:
-    """Per-episode outcomes and, when collecting, the expert-labelled episodes."""
+class LearnerPolicy:
+    """The agent acting on its own observations with recurrent memory (reset every episode):
+    greedy, or sampled from its distribution (torch's global generator)."""
 
-    outcomes: list[str] = field(default_factory=list)
-    steps: list[int] = field(default_factory=list)
-    spl_terms: list[float] = field(default_factory=list)
-    episodes: Episodes | None = None
+    attention: np.ndarray | None = None
 
-    @property
-    def success_rate(self) -> float:
-        """Fraction of episodes that ended in success."""
-        return float(np.mean([o == "success" for o in self.outcomes])) if self.outcomes else 0.0
+    def __init__(self, agent: Agent, sample: bool = False) -> None:
+        self.agent, self.sample = agent, sample
+        self.memory = agent.initial_memory(1)
+        self.start = True
 
-    def outcome_rate(self, outcome: str) -> float:
-        """Fraction of episodes that ended with ``outcome``."""
-        return float(np.mean([o == outcome for o in self.outcomes])) if self.outcomes else 0.0
+    def reset(self, seed: int) -> None:
+        """Clear the memory at an episode start."""
+        self.memory, self.start = self.agent.initial_memory(1), True
+
+    def act(self, obs: dict[str, Any]) -> int:
+        """The agent's action for ``obs``."""
+        start = torch.tensor([self.start])
+        out = self.agent.act(
+            obs["image"][None], [obs["mission"]], self.memory, start, not self.sample
+        )
+        self.memory, self.start = out.memory, False
+        return int(out.action[0])
 
 
 @torch.no_grad()
@@ -61,39 +71,13 @@ def run_learner(
         progress: optional tqdm bar updated once per episode.
         teacher: who labels the states: 'expert' or 'scan' (see policies.teacher).
     """
-    from policies.teacher import make_teacher
-
-    expert = make_teacher(env, teacher) if (collect or beta > 0) else None
-    rng = rng or np.random.default_rng(0)
     builder = EpisodeBuilder() if collect else None
-    result = RolloutResult()
+    hook = None
+    if collect or beta > 0:
+        hook = TeacherLabels(env, teacher, beta, rng or np.random.default_rng(0), builder)
     was_training = agent.training
     agent.eval()
-    for seed in seeds:
-        obs, info = env.reset(seed=int(seed))
-        memory = agent.initial_memory(1)
-        start = torch.ones(1, dtype=torch.bool)
-        done = False
-        while not done:
-            out = agent.act(obs["image"][None], [obs["mission"]], memory, start, not sample)
-            memory, start = out.memory, torch.zeros(1, dtype=torch.bool)
-            action = int(out.action[0])
-            if expert is not None:
-                label = expert()
-                if builder is not None:
-                    builder.add_step(obs["image"], info, label, 0.0)
-                if beta > 0 and rng.random() < beta:
-                    action = label
-            obs, _, terminated, truncated, info = env.step(action)
-            done = terminated or truncated
-        if builder is not None:
-            builder.end_episode(obs["mission"], info["outcome"], seed)
-        result.outcomes.append(info["outcome"])
-        result.steps.append(info["step"])
-        shortest, taken = info["shortest_path_length"], info["path_length"]
-        result.spl_terms.append(float(info["is_success"]) * shortest / max(shortest, taken, 1e-6))
-        if progress is not None:
-            progress.update(1)
+    result = run_episodes(env, LearnerPolicy(agent, sample), seeds, hook, progress)
     if builder is not None:
         result.episodes = builder.build()
     agent.train(was_training)

@@ -1,11 +1,11 @@
-"""``miniground demos``: generate sharded expert demonstrations (see :mod:`agent.data.demos`)."""
+"""``miniground demos``: generate sharded expert demonstrations (see :mod:`agent.rollout.demos`)."""
 
 from __future__ import annotations
 
 import argparse
 import time
 
-from agent.data import demos
+from agent.rollout import demos
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,8 @@ import argparse
 import json
 
 import envs
-from policies import run_expert
+from agent.rollout.expert import run_expert
+from policies.run_expert import format_report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,6 +20,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     envs.registration.check_task(args.task)
-    report = run_expert.run_expert(args.task, args.episodes, args.seed, split=args.split)
-    print(json.dumps(report, indent=2) if args.json else run_expert.format_report(report))
+    report = run_expert(args.task, args.episodes, args.seed, split=args.split)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0

@@ -100,9 +100,9 @@ class QuickstartConfig:
 
 def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any]:
     """Run every stage; return the summary (also written to ``summary.json``)."""
-    from agent.data.demos import generate_demos
     from agent.eval.evaluation import run_eval
     from agent.eval.report import eval_info, format_table, write_report
+    from agent.rollout.demos import generate_demos
 
     run_dir = Path(config.out) if config.out else make_run_dir("quickstart")
     run_dir.mkdir(parents=True, exist_ok=True)

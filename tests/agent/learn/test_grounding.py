@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from agent.data.demos import generate_demos
 from agent.data.grounding_frames import GroundingBatcher, GroundingConfig
 from agent.eval.grounding_probe import grounding_accuracy
 from agent.learn.bc import BCConfig, BCTrainer, prepare
 from agent.learn.grounding import grounding_losses, pretrain
 from agent.model.agent import Agent
 from agent.model.config import AgentConfig
+from agent.rollout.demos import generate_demos
 
 TASK = "MiniGround/GoToObject-v0"
 SMALL = AgentConfig(cnn_channels=(8, 16), cnn_kernels=(5, 3), cnn_strides=(2, 2), state_size=32,

@@ -7,11 +7,12 @@ import pytest
 import torch
 
 import envs
-from agent.data.demos import generate_demos, load_demos
+from agent.data.demos import load_demos
 from agent.learn.bc import BCConfig, BCTrainer, prepare
 from agent.learn.dagger import DAggerTrainConfig, run_dagger
 from agent.model.agent import Agent
 from agent.model.config import AgentConfig
+from agent.rollout.demos import generate_demos
 from agent.rollout.learner import run_learner
 from policies.expert import Expert
 

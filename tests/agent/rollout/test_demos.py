@@ -6,8 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent.data.demos import generate_demos, load_demos, read_manifest
+from agent.data.demos import load_demos, read_manifest
 from agent.data.episodes import DatasetError
+from agent.rollout.demos import generate_demos
 from agent.utils.io import sha256_file
 
 TASK = "MiniGround/GoToObject-v0"
