@@ -42,6 +42,29 @@ def _sequences(x: torch.Tensor | np.ndarray, seq_len: int) -> Any:
     return x.reshape(seq_len, -1, *x.shape[3:])
 
 
+def kl_to_init(logits: torch.Tensor, ref_logits: torch.Tensor) -> torch.Tensor:
+    """KL(pi || pi_init) averaged over the visited states: keeps fine-tuning near the start."""
+    log_p = F.log_softmax(logits, -1)
+    log_q = F.log_softmax(ref_logits, -1)
+    return (log_p.exp() * (log_p - log_q)).sum(-1).mean()
+
+
+def auxiliary_loss(
+    aux: Any, labels: dict[str, torch.Tensor], log_prob: torch.Tensor
+) -> torch.Tensor:
+    """The summed auxiliary losses on privileged labels over every step (``log_prob``'s shape)
+    of the minibatch: they shape the perception, as in behaviour cloning."""
+    every = torch.ones_like(log_prob, dtype=torch.bool)
+    return sum(aux_losses(aux, labels, every).values())
+
+
+def explained_variance(values: torch.Tensor, returns: torch.Tensor) -> float:
+    """1 - Var(returns - values) / Var(returns) (nan when the returns do not vary)."""
+    y_pred, y_true = values.flatten(), returns.flatten()
+    var_y = float(y_true.var())
+    return float("nan") if var_y == 0 else 1 - float((y_true - y_pred).var()) / var_y
+
+
 def ppo_update(
     agent: Agent,
     optimizer: torch.optim.Optimizer,
@@ -52,41 +75,53 @@ def ppo_update(
 ) -> dict[str, float]:
     """Clipped-PPO epochs over one rollout (with GAE already computed); returns loss statistics."""
     dev, seq = agent.device, cfg.seq_len
+
+    # The rollout as (seq_len, sequences, ...): each sequence starts from its stored memory.
     images = _sequences(rollout.images, seq)
     missions = _sequences(np.asarray(rollout.missions, dtype=object), seq)
-    actions, starts = _sequences(rollout.actions, seq), _sequences(rollout.episode_starts, seq)
-    old_log_probs, old_values = _sequences(rollout.log_probs, seq), _sequences(rollout.values, seq)
-    advantages, returns = _sequences(rollout.advantages, seq), _sequences(rollout.returns, seq)
+    actions = _sequences(rollout.actions, seq)
+    starts = _sequences(rollout.episode_starts, seq)
+    old_log_probs = _sequences(rollout.log_probs, seq)
+    old_values = _sequences(rollout.values, seq)
+    advantages = _sequences(rollout.advantages, seq)
+    returns = _sequences(rollout.returns, seq)
     memory0 = rollout.memories[::seq].reshape(-1, rollout.memories.shape[-1])
     refs = None if ref_logits is None else _sequences(ref_logits, seq)
     labels = {k: _sequences(v, seq) for k, v in rollout.labels.items()}
+
     num_seq = actions.shape[1]
     per_batch = num_seq // cfg.num_minibatches
     logs: dict[str, list[float]] = collections.defaultdict(list)
     for _epoch in range(cfg.update_epochs):
         order = rng.permutation(num_seq)
-        for start in range(0, num_seq, per_batch):
-            idx = order[start : start + per_batch]
-            tidx = torch.as_tensor(idx)
+        for first in range(0, num_seq, per_batch):
+            idx = order[first : first + per_batch]
+            mb = torch.as_tensor(idx)
             out = agent.evaluate_sequence(
-                images[:, tidx], missions[:, idx].tolist(), actions[:, tidx].to(dev),
-                starts[:, tidx].to(dev), memory0[tidx].to(dev),
-            )  # fmt: skip
-            log_ratio = out.log_prob - old_log_probs[:, tidx].to(dev)
+                images[:, mb],
+                missions[:, idx].tolist(),
+                actions[:, mb].to(dev),
+                starts[:, mb].to(dev),
+                memory0[mb].to(dev),
+            )
+            log_ratio = out.log_prob - old_log_probs[:, mb].to(dev)
             ratio = log_ratio.exp()
             with torch.no_grad():  # http://joschu.net/blog/kl-approx.html
                 logs["old_approx_kl"].append(float((-log_ratio).mean()))
                 logs["approx_kl"].append(float(((ratio - 1) - log_ratio).mean()))
                 logs["clipfrac"].append(float(((ratio - 1).abs() > cfg.clip_coef).float().mean()))
 
-            adv = advantages[:, tidx].to(dev)
+            # Policy loss: the clipped surrogate objective.
+            adv = advantages[:, mb].to(dev)
             if cfg.norm_adv:
                 adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-            pg_loss = torch.max(
-                -adv * ratio, -adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)
-            ).mean()
+            pg_loss1 = -adv * ratio
+            pg_loss2 = -adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)
+            pg_loss = torch.max(pg_loss1, pg_loss2).mean()
 
-            ret, old_v = returns[:, tidx].to(dev), old_values[:, tidx].to(dev)
+            # Value loss, clipped around the rollout's values.
+            ret = returns[:, mb].to(dev)
+            old_v = old_values[:, mb].to(dev)
             v_loss = (out.value - ret) ** 2
             if cfg.clip_vloss:
                 v_clipped = old_v + (out.value - old_v).clamp(-cfg.clip_coef, cfg.clip_coef)
@@ -95,16 +130,13 @@ def ppo_update(
 
             entropy = out.entropy.mean()
             loss = pg_loss - cfg.ent_coef * entropy + cfg.vf_coef * v_loss
-            if refs is not None:  # KL(pi || pi_init) on the visited states
-                log_p = F.log_softmax(out.logits, -1)
-                log_q = F.log_softmax(refs[:, tidx].to(dev), -1)
-                kl_init = (log_p.exp() * (log_p - log_q)).sum(-1).mean()
+            if refs is not None:
+                kl_init = kl_to_init(out.logits, refs[:, mb].to(dev))
                 loss = loss + cfg.kl_coef * kl_init
                 logs["kl_to_init"].append(float(kl_init.detach()))
-            if cfg.aux_weight > 0:  # privileged auxiliary losses shape the perception
-                mb_labels = {k: v[:, tidx].to(dev) for k, v in labels.items()}
-                every = torch.ones_like(log_ratio, dtype=torch.bool)
-                aux_loss = sum(aux_losses(out.aux, mb_labels, every).values())
+            if cfg.aux_weight > 0:
+                mb_labels = {k: v[:, mb].to(dev) for k, v in labels.items()}
+                aux_loss = auxiliary_loss(out.aux, mb_labels, out.log_prob)
                 loss = loss + cfg.aux_weight * aux_loss
                 logs["aux_loss"].append(float(aux_loss.detach()))
 
@@ -112,17 +144,16 @@ def ppo_update(
             loss.backward()
             grad_norm = torch.nn.utils.clip_grad_norm_(agent.parameters(), cfg.grad_clip)
             optimizer.step()
-            for name, value in (("policy_loss", pg_loss), ("value_loss", v_loss),
-                                ("entropy", entropy), ("grad_norm", grad_norm)):  # fmt: skip
-                logs[name].append(float(value.detach()))
+
+            logs["policy_loss"].append(float(pg_loss.detach()))
+            logs["value_loss"].append(float(v_loss.detach()))
+            logs["entropy"].append(float(entropy.detach()))
+            logs["grad_norm"].append(float(grad_norm))
         if cfg.target_kl is not None and logs["approx_kl"][-1] > cfg.target_kl:
             break
+
     stats = {name: float(np.mean(values)) for name, values in logs.items()}
-    y_pred, y_true = rollout.values.flatten(), rollout.returns.flatten()
-    var_y = float(y_true.var())
-    stats["explained_variance"] = (
-        float("nan") if var_y == 0 else 1 - float((y_true - y_pred).var()) / var_y
-    )
+    stats["explained_variance"] = explained_variance(rollout.values, rollout.returns)
     return stats
 
 
