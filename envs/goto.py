@@ -1,7 +1,6 @@
 """GoToObject: "go to the red ball" in one room with distractors (Gated-Attention's 5 objects).
 
-Actions: 0 turn_left, 1 turn_right, 2 move_forward. Walking into the named object succeeds;
-walking into any other object ends the episode as ``wrong_object``.
+The task's documentation (Minigrid's sections) is its env class's docstring.
 """
 
 from __future__ import annotations
@@ -11,7 +10,60 @@ from envs.world import MiniGroundEnv
 
 
 class GoToObjectEnv(MiniGroundEnv):
-    """Go to the named object; distractors are any other colour-shape pairs."""
+    """Go to the named object; distractors are any other colour-shape pairs.
+
+    ## Description
+
+    One 8x8 m room with the object the instruction names and 4 distractors (Gated-Attention's
+    five objects). The agent must walk into the named object. In the ``Hard`` variant every
+    distractor shares the target's colour or its shape, so neither word alone is enough.
+
+    ## Mission space
+
+    "go to the {color} {shape}" (also "reach the ...", "get to the ..."), with ``{color}`` in blue,
+    green, grey, purple, red, yellow and ``{shape}`` in
+    ball, box, key. The ``train`` split names 13 colour-shape pairs as targets with its templates;
+    ``heldout_combos`` names only the other 5 (red ball, green key, blue box, yellow key, purple
+    ball); ``paraphrase`` uses phrasings never used in ``train``.
+
+    ## Action space
+
+    | Num | Name         | Action                                        |
+    |-----|--------------|-----------------------------------------------|
+    | 0   | turn_left    | turn left 15 degrees                          |
+    | 1   | turn_right   | turn right 15 degrees                         |
+    | 2   | move_forward | move 0.15 m forward (if not blocked)          |
+
+    ## Observation
+
+    A dict: ``"image"``, the agent's egocentric camera frame, ``(obs_height, obs_width, 3)``
+    uint8 (``(60, 80, 3)`` by default), and ``"mission"``, the instruction (a string).
+    ``info`` carries ``is_success``, ``outcome``, the target, what was reached, path length and
+    shortest path (for SPL), and privileged labels for auxiliary losses.
+
+    ## Rewards
+
+    ``1 - 0.9 * (step_count / max_steps)`` on success, ``0`` otherwise.
+
+    ## Termination
+
+    The episode ends when:
+
+    1. the agent walks into the named object (``outcome = "success"``);
+    2. the agent walks into any other object (``outcome = "wrong_object"``: a grounding error);
+    3. ``max_steps`` (200 by default) are used up (truncated, ``outcome = "timeout"``).
+
+    Passing near an object never ends the episode.
+
+    ## Registered configurations
+
+    - ``MiniGround/GoToObject-v0``: 4 distractors, 8 m room, 200 steps.
+    - ``MiniGround/GoToObjectHard-v0``: the same with hard negatives (``GoToObjectHardEnv``).
+
+    Keyword arguments: ``split`` (``train`` | ``heldout_combos`` | ``paraphrase``),
+    ``num_distractors``, ``room_size``, ``obs_width``, ``obs_height``, ``max_steps``,
+    ``domain_rand``.
+    """
 
     family = "goto"
     hard_negatives = False

@@ -1,7 +1,6 @@
 """GoToObject across four rooms: the target may start out of view, so the agent must explore.
 
-Four square rooms in a 2x2 block, each joined to its two neighbours by a doorway. Actions and
-outcomes are those of GoToObject (0 turn_left, 1 turn_right, 2 move_forward).
+The task's documentation (Minigrid's sections) is its env class's docstring.
 """
 
 from __future__ import annotations
@@ -17,7 +16,58 @@ WALL_TEXTURES = ("brick_wall", "wood", "concrete", "marble")
 
 
 class MultiRoomGoToEnv(GoToObjectEnv):
-    """Go to the named object somewhere in a 2x2 block of rooms."""
+    """Go to the named object somewhere in a 2x2 block of rooms.
+
+    ## Description
+
+    Four square 5x5 m rooms in a 2x2 block, each joined to its two neighbours by a 1.6 m doorway
+    (no object is placed in front of a door), with the named object and 4 distractors anywhere in
+    them. The target may start out of view, so the agent must explore. Outcomes are those of
+    GoToObject.
+
+    ## Mission space
+
+    "go to the {color} {shape}" (also "reach the ...", "get to the ..."), with ``{color}`` in blue,
+    green, grey, purple, red, yellow and ``{shape}`` in
+    ball, box, key. The ``train`` split names 13 colour-shape pairs as targets with its templates;
+    ``heldout_combos`` names only the other 5 (red ball, green key, blue box, yellow key, purple
+    ball); ``paraphrase`` uses phrasings never used in ``train``.
+
+    ## Action space
+
+    | Num | Name         | Action                                        |
+    |-----|--------------|-----------------------------------------------|
+    | 0   | turn_left    | turn left 15 degrees                          |
+    | 1   | turn_right   | turn right 15 degrees                         |
+    | 2   | move_forward | move 0.15 m forward (if not blocked)          |
+
+    ## Observation
+
+    A dict: ``"image"``, the agent's egocentric camera frame, ``(obs_height, obs_width, 3)``
+    uint8 (``(60, 80, 3)`` by default), and ``"mission"``, the instruction (a string).
+    ``info`` carries ``is_success``, ``outcome``, the target, what was reached, path length and
+    shortest path (for SPL), and privileged labels for auxiliary losses.
+
+    ## Rewards
+
+    ``1 - 0.9 * (step_count / max_steps)`` on success, ``0`` otherwise.
+
+    ## Termination
+
+    The episode ends when:
+
+    1. the agent walks into the named object (``outcome = "success"``);
+    2. the agent walks into any other object (``outcome = "wrong_object"``: a grounding error);
+    3. ``max_steps`` (500 by default) are used up (truncated, ``outcome = "timeout"``).
+
+    ## Registered configurations
+
+    - ``MiniGround/GoToObjectMultiRoom-v0``: 4 distractors, four 5 m rooms, 500 steps.
+
+    Keyword arguments: ``split`` (``train`` | ``heldout_combos`` | ``paraphrase``),
+    ``num_distractors``, ``room_size``, ``obs_width``, ``obs_height``, ``max_steps``,
+    ``domain_rand``. ``room_size`` is the side of each room.
+    """
 
     default_room_size = 5.0
     default_max_steps = 500

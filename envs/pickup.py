@@ -1,8 +1,6 @@
 """PickupObject: "pick up the blue key".
 
-Actions: 0 turn_left, 1 turn_right, 2 move_forward, 3 pickup. Picking up the named object
-succeeds; picking up another ends the episode as ``wrong_object``. Walking into objects is
-harmless here (the move is blocked).
+The task's documentation (Minigrid's sections) is its env class's docstring.
 """
 
 from __future__ import annotations
@@ -13,7 +11,57 @@ from envs.goto import GoToObjectEnv
 
 
 class PickupObjectEnv(GoToObjectEnv):
-    """Pick up the named object."""
+    """Pick up the named object.
+
+    ## Description
+
+    One 8x8 m room with the named object and 4 distractors. The agent must face the named object
+    at pickup range and pick it up. Walking into objects is harmless here (the move is blocked).
+
+    ## Mission space
+
+    "pick up the {color} {shape}" (also "grab the ..."), with ``{color}`` in blue, green, grey,
+    purple, red, yellow and ``{shape}`` in
+    ball, box, key. The ``train`` split names 13 colour-shape pairs as targets with its templates;
+    ``heldout_combos`` names only the other 5 (red ball, green key, blue box, yellow key, purple
+    ball); ``paraphrase`` uses phrasings never used in ``train``.
+
+    ## Action space
+
+    | Num | Name         | Action                                        |
+    |-----|--------------|-----------------------------------------------|
+    | 0   | turn_left    | turn left 15 degrees                          |
+    | 1   | turn_right   | turn right 15 degrees                         |
+    | 2   | move_forward | move 0.15 m forward (if not blocked)          |
+    | 3   | pickup       | pick up the object in front of the agent      |
+
+    ## Observation
+
+    A dict: ``"image"``, the agent's egocentric camera frame, ``(obs_height, obs_width, 3)``
+    uint8 (``(60, 80, 3)`` by default), and ``"mission"``, the instruction (a string).
+    ``info`` carries ``is_success``, ``outcome``, the target, what was reached, path length and
+    shortest path (for SPL), and privileged labels for auxiliary losses.
+
+    ## Rewards
+
+    ``1 - 0.9 * (step_count / max_steps)`` on success, ``0`` otherwise.
+
+    ## Termination
+
+    The episode ends when:
+
+    1. the agent picks up the named object (``outcome = "success"``);
+    2. the agent picks up any other object (``outcome = "wrong_object"``: a grounding error);
+    3. ``max_steps`` (200 by default) are used up (truncated, ``outcome = "timeout"``).
+
+    ## Registered configurations
+
+    - ``MiniGround/PickupObject-v0``: 4 distractors, 8 m room, 200 steps.
+
+    Keyword arguments: ``split`` (``train`` | ``heldout_combos`` | ``paraphrase``),
+    ``num_distractors``, ``room_size``, ``obs_width``, ``obs_height``, ``max_steps``,
+    ``domain_rand``.
+    """
 
     family = "pickup"
     action_names = ("turn_left", "turn_right", "move_forward", "pickup")

@@ -1,10 +1,6 @@
 """PutNext: "put the red ball next to the green box".
 
-Actions: 0 turn_left, 1 turn_right, 2 move_forward, 3 pickup, 4 drop, 5 move_back (a carried
-object can wedge the agent against a wall or an object; backing out frees it). Picking up the
-object to move advances to the placing stage; picking up any other object is ``wrong_object``.
-Dropping the object next to the reference object (MiniWorld's ``near`` test) succeeds; dropping it
-elsewhere returns to the first stage (pick it up again). Walking into objects is harmless.
+The task's documentation (Minigrid's sections) is its env class's docstring.
 """
 
 from __future__ import annotations
@@ -21,7 +17,62 @@ def carry_distance(env: MiniGroundEnv, ent: Entity) -> float:
 
 
 class PutNextEnv(MiniGroundEnv):
-    """Carry the first named object next to the second."""
+    """Carry the first named object next to the second.
+
+    ## Description
+
+    One 8x8 m room with two named objects and 3 distractors. The agent must pick up the first
+    named object, carry it and drop it next to the second (MiniWorld's ``near`` test). Dropping it
+    elsewhere returns to the first stage (pick it up again). A carried object can wedge the agent
+    against a wall or an object: backing out frees it. Walking into objects is harmless.
+
+    ## Mission space
+
+    "put the {color} {shape} next to the {color2} {shape2}" (also "place the ..."), with ``{color}``
+    in blue, green, grey, purple, red, yellow and ``{shape}`` in
+    ball, box, key. The ``train`` split names 13 colour-shape pairs as targets with its templates;
+    ``heldout_combos`` names only the other 5 (red ball, green key, blue box, yellow key, purple
+    ball); ``paraphrase`` uses phrasings never used in ``train``.
+
+    ## Action space
+
+    | Num | Name         | Action                                        |
+    |-----|--------------|-----------------------------------------------|
+    | 0   | turn_left    | turn left 15 degrees                          |
+    | 1   | turn_right   | turn right 15 degrees                         |
+    | 2   | move_forward | move 0.15 m forward (if not blocked)          |
+    | 3   | pickup       | pick up the object in front of the agent      |
+    | 4   | drop         | drop the carried object                       |
+    | 5   | move_back    | move back 0.15 m                              |
+
+    ## Observation
+
+    A dict: ``"image"``, the agent's egocentric camera frame, ``(obs_height, obs_width, 3)``
+    uint8 (``(60, 80, 3)`` by default), and ``"mission"``, the instruction (a string).
+    ``info`` carries ``is_success``, ``outcome``, the target, what was reached, path length and
+    shortest path (for SPL), and privileged labels for auxiliary losses.
+
+    ## Rewards
+
+    ``1 - 0.9 * (step_count / max_steps)`` on success, ``0`` otherwise.
+
+    ## Termination
+
+    The episode ends when:
+
+    1. the agent drops the first named object next to the second (``outcome = "success"``);
+    2. the agent picks up an object other than the first named one (``outcome = "wrong_object"``: a
+       grounding error);
+    3. ``max_steps`` (400 by default) are used up (truncated, ``outcome = "timeout"``).
+
+    ## Registered configurations
+
+    - ``MiniGround/PutNext-v0``: 3 distractors, 8 m room, 400 steps.
+
+    Keyword arguments: ``split`` (``train`` | ``heldout_combos`` | ``paraphrase``),
+    ``num_distractors``, ``room_size``, ``obs_width``, ``obs_height``, ``max_steps``,
+    ``domain_rand``.
+    """
 
     family = "putnext"
     action_names = ("turn_left", "turn_right", "move_forward", "pickup", "drop", "move_back")

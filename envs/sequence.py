@@ -1,9 +1,6 @@
 """Sequence: "go to the red ball, then go to the blue key" (ordered).
 
-Actions: 0 turn_left, 1 turn_right, 2 move_forward. Walking into the current subgoal advances
-the stage (the episode goes on); the last subgoal succeeds. Walking into an object that is not the
-current subgoal (including the second one too early) is ``wrong_object``; bumping a subgoal that was
-already reached is harmless.
+The task's documentation (Minigrid's sections) is its env class's docstring.
 """
 
 from __future__ import annotations
@@ -16,7 +13,59 @@ from envs.world import SPL_RESOLUTION, MiniGroundEnv
 
 
 class SequenceEnv(MiniGroundEnv):
-    """Visit two named objects in order."""
+    """Visit two named objects in order.
+
+    ## Description
+
+    One 8x8 m room with two named objects and 3 distractors. The agent must walk into the first
+    named object, then into the second. Walking into the current subgoal advances the stage (the
+    episode goes on); bumping a subgoal already reached is harmless.
+
+    ## Mission space
+
+    "go to the {color} {shape}, then go to the {color2} {shape2}" (also "reach the ..., then reach
+    the ..."), with ``{color}`` in blue, green, grey, purple, red, yellow and ``{shape}`` in
+    ball, box, key. The ``train`` split names 13 colour-shape pairs as targets with its templates;
+    ``heldout_combos`` names only the other 5 (red ball, green key, blue box, yellow key, purple
+    ball); ``paraphrase`` uses phrasings never used in ``train``.
+
+    ## Action space
+
+    | Num | Name         | Action                                        |
+    |-----|--------------|-----------------------------------------------|
+    | 0   | turn_left    | turn left 15 degrees                          |
+    | 1   | turn_right   | turn right 15 degrees                         |
+    | 2   | move_forward | move 0.15 m forward (if not blocked)          |
+
+    ## Observation
+
+    A dict: ``"image"``, the agent's egocentric camera frame, ``(obs_height, obs_width, 3)``
+    uint8 (``(60, 80, 3)`` by default), and ``"mission"``, the instruction (a string).
+    ``info`` carries ``is_success``, ``outcome``, the target, what was reached, path length and
+    shortest path (for SPL), and privileged labels for auxiliary losses.
+    The mission stays the whole instruction; ``info`` names the current subgoal as the target.
+
+    ## Rewards
+
+    ``1 - 0.9 * (step_count / max_steps)`` on success, ``0`` otherwise.
+
+    ## Termination
+
+    The episode ends when:
+
+    1. the agent walks into the second named object after the first (``outcome = "success"``);
+    2. the agent walks into an object that is not the current subgoal (the second one too early
+       included) (``outcome = "wrong_object"``: a grounding error);
+    3. ``max_steps`` (400 by default) are used up (truncated, ``outcome = "timeout"``).
+
+    ## Registered configurations
+
+    - ``MiniGround/Sequence-v0``: 3 distractors, 8 m room, 400 steps.
+
+    Keyword arguments: ``split`` (``train`` | ``heldout_combos`` | ``paraphrase``),
+    ``num_distractors``, ``room_size``, ``obs_width``, ``obs_height``, ``max_steps``,
+    ``domain_rand``.
+    """
 
     family = "sequence"
     num_named = 2

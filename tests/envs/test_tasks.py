@@ -1,5 +1,6 @@
 """Every registered task: API conformance, determinism, instructions, commits and bad input."""
 
+import importlib
 import math
 
 import gymnasium as gym
@@ -230,3 +231,15 @@ def test_custom_observation_size() -> None:
     obs, _ = env.reset(seed=0)
     assert obs["image"].shape == (48, 64, 3)
     env.close()
+
+
+@pytest.mark.parametrize("task_id", list(TASKS))
+def test_task_documents_itself_with_minigrid_sections(task_id: str) -> None:
+    module, _, name = TASKS[task_id].entry_point.partition(":")
+    cls = getattr(importlib.import_module(module), name)
+    doc = "\n".join(c.__doc__ or "" for c in cls.__mro__)
+    sections = ("Description", "Mission space", "Action space", "Observation", "Rewards")
+    sections += ("Termination", "Registered configurations")
+    for section in sections:
+        assert f"## {section}" in doc, (task_id, section)
+    assert task_id in doc
