@@ -7,7 +7,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
-FUSIONS: tuple[str, ...] = ("concat", "film", "gated", "cross_attention")
+FUSIONS: tuple[str, ...] = ("concat", "film", "gated", "cross_attention", "compositional")
 """Fusion modes of the perception module."""
 
 MEMORIES: tuple[str, ...] = ("gru", "lstm")
@@ -30,7 +30,8 @@ class AgentConfig:
     text_encoder: str = "transformer"
     """'transformer' | 'gru' | 'pretrained:minilm' | 'pretrained:<local HF encoder dir>'."""
     fusion: str = "film"
-    """How vision and language meet: 'concat' | 'film' | 'gated' | 'cross_attention'."""
+    """How vision and language meet: 'concat' | 'film' | 'gated' | 'cross_attention' |
+    'compositional' (per-cell colour and shape heads matched to the instruction's queries)."""
     cnn_channels: tuple[int, ...] = (16, 32, 32)
     """Output channels of each conv layer of the vision encoder."""
     cnn_kernels: tuple[int, ...] = (5, 3, 3)
@@ -47,6 +48,9 @@ class AgentConfig:
     """Instructions are truncated to this many tokens."""
     film_layers: int = 2
     """Number of FiLM-conditioned conv blocks (fusion='film')."""
+    compose_channels: int = 8
+    """Image-feature channels per cell that reach the state next to the target map
+    (fusion='compositional')."""
     state_size: int = 128
     """Width of the fused state vector given to the policy."""
     memory: str = "gru"
@@ -73,6 +77,7 @@ class AgentConfig:
             _positive_int(self, name)
         _positive_int(self, "text_cache_size")
         _positive_int(self, "film_layers")
+        _positive_int(self, "compose_channels")
         if self.num_actions < 2:
             raise ValueError(f"num_actions must be >= 2, got {self.num_actions}")
         if self.fusion not in FUSIONS:
@@ -100,6 +105,14 @@ class AgentConfig:
         for name in ("aux_heads", "freeze_pretrained"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
+
+    @property
+    def total_stride(self) -> int:
+        """Pixels per cell of the CNN's grid (the product of the strides)."""
+        out = 1
+        for s in self.cnn_strides:
+            out *= s
+        return out
 
     @property
     def is_pretrained(self) -> bool:

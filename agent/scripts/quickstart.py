@@ -22,6 +22,7 @@ from agent.learn.dagger import DAggerSettings, run_dagger
 from agent.utils.configs import config_to_dict, load_config
 from agent.utils.io import atomic_write_json
 from agent.utils.runs import make_run_dir
+from agent.utils.seeds import VALIDATION_SEEDS, seed_range_name
 from agent.utils.versions import versions
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "experiments" / "quickstart.toml"
@@ -55,6 +56,9 @@ class EvalSettings:
     """First env seed (disjoint from demos, validation and DAgger seeds)."""
     validation_episodes: int = 100
     """Validation episodes deciding whether DAgger's result is kept (0: always keep)."""
+    control: bool = True
+    """Also evaluate with a mission that names nothing on the same layouts (the
+    instruction-free control)."""
 
 
 @dataclass
@@ -95,7 +99,7 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
     """Run every stage; return the summary (also written to ``summary.json``)."""
     from agent.data.demos import generate_demos
     from agent.eval.evaluation import run_eval
-    from agent.eval.report import eval_info, format_table, write_report
+    from agent.eval.report import eval_info, format_table, format_targets, write_report
 
     run_dir = Path(config.out) if config.out else make_run_dir("quickstart")
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -163,9 +167,10 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
     t0 = time.perf_counter()
     results = run_eval(
         [str(agent_dir)], config.task, list(config.eval.splits), config.eval.episodes,
-        seed=config.eval.seed, workers=config.eval.workers,
+        seed=config.eval.seed, workers=config.eval.workers, controls=config.eval.control,
     )  # fmt: skip
     info = eval_info(results, command or "miniground quickstart", seed=config.eval.seed,
+                     seed_range=seed_range_name(config.eval.seed, config.eval.episodes),
                      task=config.task, episodes=config.eval.episodes)  # fmt: skip
     write_report(run_dir / "eval", info)
     stage("eval", t0)
@@ -190,7 +195,14 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
         "kept": kept,
         "demos": {k: manifest[k] for k in ("episodes", "frames", "successes", "teacher")},
         "dagger": dagger_report,
-        "results": {r["split"]: r["aggregated"] for r in results},
+        "results": {r["split"]: r["aggregated"] for r in results if not r.get("control")},
+        "control_results": {r["split"]: r["aggregated"] for r in results if r.get("control")},
+        "seed_ranges": {
+            "demos": [config.seed, config.seed + config.demos.episodes - 1],
+            "validation": [VALIDATION_SEEDS.start, VALIDATION_SEEDS.stop - 1],
+            "eval": [config.eval.seed, config.eval.seed + config.eval.episodes - 1],
+            "eval_range": seed_range_name(config.eval.seed, config.eval.episodes),
+        },
         "grounding_probe": probe,
         "timings_s": {**timings, "total": total},
         "videos": videos,
@@ -201,6 +213,8 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
     atomic_write_json(run_dir / "summary.json", summary)
     print()
     print(format_table(results))
+    print()
+    print(format_targets(results))
     print()
     print("stage timings: " + ", ".join(f"{k} {v:.0f}s" for k, v in summary["timings_s"].items()))
     for split, p in probe.items():
