@@ -46,7 +46,8 @@ class MultiRoomGoToEnv(GoToObjectEnv):
     A dict: ``"image"``, the agent's egocentric camera frame, ``(obs_height, obs_width, 3)``
     uint8 (``(60, 80, 3)`` by default), and ``"mission"``, the instruction (a string).
     ``info`` carries ``is_success``, ``outcome``, the target, what was reached, path length and
-    shortest path (for SPL), and privileged labels for auxiliary losses.
+    shortest path (for SPL), and privileged labels for auxiliary losses (``target_code``,
+    ``semantic_map`` among them).
 
     ## Rewards
 
@@ -66,7 +67,8 @@ class MultiRoomGoToEnv(GoToObjectEnv):
 
     Keyword arguments: ``split`` (``train`` | ``heldout_combos`` | ``paraphrase``),
     ``num_distractors``, ``room_size``, ``obs_width``, ``obs_height``, ``max_steps``,
-    ``domain_rand``. ``room_size`` is the side of each room.
+    ``domain_rand``, ``labels`` (``exact``, from an id render pass, or ``geometric``).
+    ``room_size`` is the side of each room.
     """
 
     default_room_size = 5.0

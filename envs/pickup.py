@@ -40,7 +40,8 @@ class PickupObjectEnv(GoToObjectEnv):
     A dict: ``"image"``, the agent's egocentric camera frame, ``(obs_height, obs_width, 3)``
     uint8 (``(60, 80, 3)`` by default), and ``"mission"``, the instruction (a string).
     ``info`` carries ``is_success``, ``outcome``, the target, what was reached, path length and
-    shortest path (for SPL), and privileged labels for auxiliary losses.
+    shortest path (for SPL), and privileged labels for auxiliary losses (``target_code``,
+    ``semantic_map`` among them).
 
     ## Rewards
 
@@ -60,7 +61,7 @@ class PickupObjectEnv(GoToObjectEnv):
 
     Keyword arguments: ``split`` (``train`` | ``heldout_combos`` | ``paraphrase``),
     ``num_distractors``, ``room_size``, ``obs_width``, ``obs_height``, ``max_steps``,
-    ``domain_rand``.
+    ``domain_rand``, ``labels`` (``exact``, from an id render pass, or ``geometric``).
     """
 
     family = "pickup"

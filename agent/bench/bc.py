@@ -34,6 +34,8 @@ def synthetic_episodes(n: int = 64, mean_len: int = 35, seed: int = 0) -> Episod
         "target_distance": rng.uniform(0, 8, total).astype(np.float32),
         "visible_colors": (rng.random((total, 6)) < 0.3).astype(np.float32),
         "visible_shapes": (rng.random((total, 3)) < 0.3).astype(np.float32),
+        "target_code": rng.integers(1, 19, total).astype(np.uint8),
+        "semantic_map": rng.integers(0, 19, (total, 60, 80)).astype(np.uint8),
     }
     assert set(labels) == set(LABEL_KEYS)
     return Episodes(

@@ -81,7 +81,7 @@ def _measure(
     else:
         import envs
 
-        env = envs.make(task)
+        env = envs.make(task, labels="geometric" if kind == "env_geometric" else "exact")
     policy = None
     if kind == "expert":
         from policies.expert import Expert
@@ -108,13 +108,15 @@ def _measure(
     env.close()
 
 
-KINDS = ("raw", "raw_fixed", "env", "expert")
+KINDS = ("raw", "raw_fixed", "env", "env_geometric", "expert")
 """raw: stock MiniWorld; raw_fixed: the same with our rendering fixes; env: our task with random
-actions; expert: our task driven by the privileged expert (short episodes, close-up views)."""
+actions (exact labels: one id render pass per step); env_geometric: the same with the floor-plane
+labels (no id pass); expert: our task driven by the privileged expert (short episodes, close-up
+views)."""
 
 
 def bench_envs(task: str = DEFAULT_TASK, seconds: float = 5.0, rounds: int = 3) -> dict[str, Any]:
-    """Measure the four kinds in :data:`KINDS` side by side, alternating over ``rounds``."""
+    """Measure every kind in :data:`KINDS` side by side, alternating over ``rounds``."""
     check_task(task)
     ctx = mp.get_context("spawn")
     results: dict[str, list[float]] = {k: [] for k in KINDS}
@@ -141,6 +143,7 @@ def bench_envs(task: str = DEFAULT_TASK, seconds: float = 5.0, rounds: int = 3) 
         "ratio_expert_vs_raw": med["expert"] / med["raw"],
         "ratio_env_vs_raw_fixed": med["env"] / med["raw_fixed"],
         "ratio_expert_vs_raw_fixed": med["expert"] / med["raw_fixed"],
+        "ratio_exact_vs_geometric_labels": med["env"] / med["env_geometric"],
         "targets": {"ratio_env_vs_raw": 0.9, "ratio_expert_vs_raw": 0.8},
     }
 
@@ -162,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         (f"raw MiniWorld ({RAW_ID}), stock", sps["raw"]),
         ("raw MiniWorld + our rendering fixes", sps["raw_fixed"]),
         (f"{args.task} (random actions)", sps["env"]),
+        (f"{args.task} (random actions, geometric labels)", sps["env_geometric"]),
         (f"{args.task} (expert-driven)", sps["expert"]),
     ]
     width = max(len(name) for name, _ in rows)
@@ -173,5 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"same rendering code: env/raw {report['ratio_env_vs_raw_fixed']:.2f}, "
         f"expert/raw {report['ratio_expert_vs_raw_fixed']:.2f} (our own per-step overhead)"
+    )
+    print(
+        f"exact labels (id render pass) vs geometric: "
+        f"{report['ratio_exact_vs_geometric_labels']:.2f} of the steps/s"
     )
     return 0

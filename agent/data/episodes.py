@@ -11,15 +11,22 @@ from typing import Any
 
 import numpy as np
 
-LABEL_KEYS: tuple[str, ...] = (
-    "target_visible",
-    "target_seen",
-    "target_bearing",
-    "target_distance",
-    "visible_colors",
-    "visible_shapes",
-)
-"""Privileged per-frame labels stored with the demos (auxiliary-loss targets)."""
+LABEL_DTYPES: dict[str, Any] = {
+    "target_visible": bool,
+    "target_seen": bool,
+    "target_bearing": np.float32,
+    "target_distance": np.float32,
+    "visible_colors": np.float32,
+    "visible_shapes": np.float32,
+    "target_code": np.uint8,
+    "semantic_map": np.uint8,
+}
+"""Privileged per-frame labels stored with the demos (auxiliary-loss targets) and their dtypes.
+``semantic_map`` (per-pixel object codes, :mod:`envs.masks`) exists only with exact labels."""
+
+LABEL_KEYS: tuple[str, ...] = tuple(LABEL_DTYPES)
+OPTIONAL_LABEL_KEYS: tuple[str, ...] = ("semantic_map",)
+"""Labels recorded only when the env provides them (``labels="geometric"`` envs do not)."""
 
 
 class DatasetError(ValueError):
@@ -111,7 +118,8 @@ class EpisodeBuilder:
         self.actions.append(int(action))
         self.rewards.append(float(reward))
         for k in LABEL_KEYS:
-            self.labels[k].append(info[k])
+            if k in info or k not in OPTIONAL_LABEL_KEYS:
+                self.labels[k].append(info[k])
         self._current += 1
 
     def end_episode(self, mission: str, outcome: str | None, seed: int) -> None:
@@ -129,12 +137,7 @@ class EpisodeBuilder:
             images=np.stack(self.images).astype(np.uint8),
             actions=np.asarray(self.actions, dtype=np.int64),
             rewards=np.asarray(self.rewards, dtype=np.float32),
-            labels={
-                k: np.asarray(v, dtype=np.float32)
-                if k not in ("target_visible", "target_seen")
-                else np.asarray(v, dtype=bool)
-                for k, v in self.labels.items()
-            },
+            labels={k: np.asarray(v, dtype=LABEL_DTYPES[k]) for k, v in self.labels.items() if v},
             starts=np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64),
             lengths=lengths,
             missions=np.asarray(self.missions, dtype=np.str_),

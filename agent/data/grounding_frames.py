@@ -79,7 +79,7 @@ def capture_frames(
 ) -> dict[str, np.ndarray]:
     """Frames and per-object captions from ``poses`` poses in each seeded layout."""
     from agent.data.demos import worker_env
-    from envs import labels
+    from envs import masks
 
     env = worker_env(task, env_kwargs)
     base = env.unwrapped
@@ -91,7 +91,7 @@ def capture_frames(
             pos, heading = _sample_pose(base, rng, bool(rng.random() < near_fraction))
             base.agent.pos, base.agent.dir = pos, heading
             out["images"].append(base.render_obs())
-            vis = labels.visible_objects(base)
+            vis = masks.visible_from_ids(masks.object_id_map(base), len(base.objects))
             rel = [(e.pos[0] - pos[0], e.pos[2] - pos[2]) for e in base.objects]
             out["color"].append([COLORS.index(e.color) for e in base.objects])
             out["shape"].append([SHAPES.index(e.shape) for e in base.objects])

@@ -3,6 +3,11 @@
 Episodes live in memory as one uint8 tensor of frames; a batch is B whole episodes of similar
 length (bucketed, so little padding), laid out time-major (T, B) and cut into ``bptt`` chunks by
 the trainer. Horizontal flips mirror the frame and swap turn_left/turn_right (and the bearing).
+
+With a grid (``cells``), the per-pixel semantic maps become per-cell codes once, at construction
+(``labels["cell_codes"]``, mirrored episodes get the codes of the mirrored maps). Word dropout
+replaces each word of a mission that names no colour or shape with an unknown word, so that the
+tokenizer's [UNK] is trained and the attribute words carry the grounding.
 """
 
 from __future__ import annotations
@@ -12,7 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from agent.data.cells import cell_codes
 from agent.data.episodes import Episodes
+
+UNKNOWN_WORD = "unk"
+"""A word outside every split's vocabulary: it tokenizes to [UNK]."""
 
 TURN_LEFT, TURN_RIGHT = 0, 1
 
@@ -43,13 +52,27 @@ class EpisodeSampler:
         batch_episodes: int,
         rng: np.random.Generator,
         flip_scans: bool = True,
+        cells: tuple[tuple[int, int], int] | None = None,
+        word_dropout: float = 0.0,
+        keep_words: frozenset[str] = frozenset(),
     ) -> None:
         if episodes.num_episodes == 0:
             raise ValueError("no episodes to train on")
         self.ep = episodes
         self.images = torch.from_numpy(episodes.images)
         self.actions = torch.from_numpy(episodes.actions)
-        self.labels = {k: torch.from_numpy(v) for k, v in episodes.labels.items()}
+        self.labels = {
+            k: torch.from_numpy(v) for k, v in episodes.labels.items() if k != "semantic_map"
+        }
+        self.flipped_cells: torch.Tensor | None = None
+        if cells is not None and "semantic_map" in episodes.labels:
+            grid, stride = cells
+            semantic = episodes.labels["semantic_map"]
+            self.labels["cell_codes"] = torch.from_numpy(cell_codes(semantic, grid, stride))
+            mirrored = np.ascontiguousarray(semantic[:, :, ::-1])
+            self.flipped_cells = torch.from_numpy(cell_codes(mirrored, grid, stride))
+        self.word_dropout = word_dropout
+        self.keep_words = keep_words
         self.batch = min(batch_episodes, episodes.num_episodes)
         self.rng = rng
         self.order = np.argsort(episodes.lengths, kind="stable")
@@ -62,7 +85,19 @@ class EpisodeSampler:
         window = self.order[lo : min(n, lo + 4 * self.batch)]
         chosen = self.rng.choice(window, size=self.batch, replace=False)
         flips = self.rng.random(self.batch) < hflip
-        return self.gather(chosen, flips)
+        batch = self.gather(chosen, flips)
+        if self.word_dropout > 0:
+            batch.missions = [self.drop_words(m) for m in batch.missions]
+        return batch
+
+    def drop_words(self, mission: str) -> str:
+        """Each word outside ``keep_words`` becomes :data:`UNKNOWN_WORD` with p=word_dropout."""
+        words = mission.split()
+        drop = self.rng.random(len(words)) < self.word_dropout
+        return " ".join(
+            UNKNOWN_WORD if d and w.strip(",.").lower() not in self.keep_words else w
+            for w, d in zip(words, drop, strict=True)
+        )
 
     def gather(self, episodes: np.ndarray, flips: np.ndarray | None = None) -> Batch:
         """Batch of the given episode indices (optionally flipped)."""
@@ -86,6 +121,8 @@ class EpisodeSampler:
                 swapped = torch.where(labels["target_seen"][:, cols].bool(), swapped, a)
             actions[:, cols] = swapped
             labels["target_bearing"][:, cols] = -labels["target_bearing"][:, cols]
+            if self.flipped_cells is not None:
+                labels["cell_codes"][:, cols] = self.flipped_cells[index[:, cols]]
         starts = torch.zeros(t_len, len(episodes), dtype=torch.bool)
         starts[0] = True
         return Batch(

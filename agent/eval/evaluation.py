@@ -53,11 +53,16 @@ class _Job:
     env_kwargs: dict[str, Any]
     sample: bool
     device: str
+    control: bool = False
 
 
 def _run_episodes(job: _Job, indices: list[int], agent: Any = None) -> Iterator[Record]:
     """Records of episodes ``indices`` of ``job``, in order, with one env (closed after)."""
     env = make_env(job.task, job.split, **job.env_kwargs)
+    if job.control:
+        from envs.wrappers import FixedMission
+
+        env = FixedMission(env)
     try:
         policy = make_policy(job.spec, env, job.sample, job.device, agent)
         for i in indices:
@@ -163,10 +168,14 @@ def evaluate_many(
     sample: bool = False,
     device: str = "cpu",
     progress: bool = True,
+    controls: bool = False,
 ) -> list[list[Record]]:
     """:func:`evaluate` for every policy x split with one set of workers (started once).
 
     Returns one record list per (policy, split) pair, policy-major: ``[p0/s0, p0/s1, p1/s0, ...]``.
+    With ``controls``, each learned policy is followed by its instruction-free control
+    (:class:`envs.wrappers.FixedMission`) on the same splits and seeds: ``[p0/s0, p0/s1,
+    p0-control/s0, p0-control/s1, p1/s0, ...]``.
     """
     check_task(task)
     for split in splits:
@@ -186,6 +195,11 @@ def evaluate_many(
             agents[key] = agent
         kwargs = env_kwargs_for(agent, env_kwargs)
         jobs += [_Job(key, task, split, int(seed), kwargs, sample, device) for split in splits]
+        if controls and agent is not None:
+            jobs += [
+                _Job(key, task, split, int(seed), kwargs, sample, device, control=True)
+                for split in splits
+            ]
     what = (
         f"{policy_label(policy_specs[0])} / {splits[0]}"
         if len(jobs) == 1
@@ -263,16 +277,24 @@ def run_eval(
     sample: bool = False,
     device: str = "cpu",
     progress: bool = True,
+    controls: bool = False,
 ) -> list[dict[str, Any]]:
-    """Evaluate every policy on every split; one result dict per pair (:mod:`agent.eval.report`)."""
+    """Evaluate every policy on every split; one result dict per pair (:mod:`agent.eval.report`).
+
+    With ``controls``, every learned policy also gets rows labelled ``"<label> [control]"``: the
+    same episodes with a mission that names nothing (``result["control"]`` is True).
+    """
     labels = [policy_label(s) for s in specs]
     grouped = evaluate_many(specs, task, splits, episodes, seed, workers, env_kwargs, sample,
-                            device, progress)  # fmt: skip
+                            device, progress, controls)  # fmt: skip
     results = []
-    pairs = [(spec, label, split) for spec, label in zip(specs, labels, strict=True)
-             for split in splits]  # fmt: skip
-    for (spec, label, split), records in zip(pairs, grouped, strict=True):
+    rows: list[tuple[PolicySpec, str, str, bool]] = []
+    for spec, label in zip(specs, labels, strict=True):
         unique = label if labels.count(label) == 1 else str(spec)
-        results.append({"policy": str(spec), "label": unique, "split": split,
+        rows += [(spec, unique, split, False) for split in splits]
+        if controls and not is_baseline(spec):
+            rows += [(spec, f"{unique} [control]", split, True) for split in splits]
+    for (spec, label, split, control), records in zip(rows, grouped, strict=True):
+        results.append({"policy": str(spec), "label": label, "split": split, "control": control,
                         "aggregated": aggregate(records), "per_episode": records})  # fmt: skip
     return results

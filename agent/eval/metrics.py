@@ -108,12 +108,33 @@ def confusion(records: Sequence[Record]) -> dict[str, int]:
     return counts
 
 
+def per_target(records: Sequence[Record], z: float = 1.96) -> dict[str, dict[str, Any]]:
+    """Success per named target ("red ball": episodes, successes, rate, Wilson interval, and
+    wrong-object commits), sorted by name."""
+    groups: dict[str, list[Record]] = {}
+    for r in records:
+        groups.setdefault(" ".join(r["target"]), []).append(r)
+    out = {}
+    for name in sorted(groups):
+        rows = groups[name]
+        wins = sum(_success(r) for r in rows)
+        out[name] = {
+            "episodes": len(rows),
+            "successes": wins,
+            "success_rate": wins / len(rows),
+            "success_ci95": list(wilson_interval(wins, len(rows), z)),
+            "wrong_object": sum(r["outcome"] == "wrong_object" for r in rows),
+        }
+    return out
+
+
 def aggregate(records: Sequence[Record], z: float = 1.96) -> dict[str, Any]:
     """Every summary metric of a list of records, JSON-ready.
 
     Keys: episodes, successes, success_rate, success_ci95 ([low, high], Wilson), spl, outcomes
     (counts), outcome_rates, wrong_object_rate, grounding_accuracy, confusion (counts),
-    mean_steps, mean_path_length, mean_shortest_path_length.
+    mean_steps, mean_path_length, mean_shortest_path_length, per_target (success per named
+    colour-shape pair).
     """
     n = len(records)
     counts = outcome_counts(records)
@@ -138,4 +159,5 @@ def aggregate(records: Sequence[Record], z: float = 1.96) -> dict[str, Any]:
         "mean_steps": mean("steps"),
         "mean_path_length": mean("path_length"),
         "mean_shortest_path_length": mean("shortest_path_length"),
+        "per_target": per_target(records, z),
     }

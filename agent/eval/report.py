@@ -166,6 +166,31 @@ def format_table(results: Sequence[Result]) -> str:
     return "\n".join(lines)
 
 
+def format_targets(results: Sequence[Result]) -> str:
+    """Success per named colour-shape pair: one row per pair, one column per policy x split."""
+    columns = [(f"{r['label']} / {r['split']}", r["aggregated"].get("per_target", {}))
+               for r in results]  # fmt: skip
+    names = sorted({name for _, per in columns for name in per})
+    if not names:
+        return ""
+    rows = [("target", *(title for title, _ in columns))]
+    for name in names:
+        cells = []
+        for _, per in columns:
+            cell = per.get(name)
+            cells.append(
+                ""
+                if cell is None
+                else f"{_fmt(cell['success_rate'])} ({cell['successes']}/{cell['episodes']})"
+            )
+        rows.append((name, *cells))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in
+                       enumerate(zip(row, widths, strict=True))) for row in rows]  # fmt: skip
+    lines.insert(1, "-" * len(lines[0]))
+    return "success per target pair (successes/episodes)\n" + "\n".join(lines)
+
+
 def write_report(out_dir: str | os.PathLike, info: dict[str, Any]) -> dict[str, Path]:
     """Write eval_info.json, eval.csv, episodes.csv and eval.png into ``out_dir``."""
     out = Path(out_dir)

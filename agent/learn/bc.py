@@ -26,12 +26,14 @@ from agent.learn.schedules import warmup_cosine
 from agent.model.agent import Agent
 from agent.model.aux import aux_losses, masked_mean
 from agent.model.config import AgentConfig
+from agent.model.dense import cell_accuracy, dense_losses
 from agent.rollout.learner import RolloutResult, run_learner
 from agent.utils.configs import config_to_dict
 from agent.utils.io import atomic_write_json
 from agent.utils.runs import make_run_dir
 from agent.utils.seeding import seed_everything
 from agent.utils.versions import versions
+from envs.language import COLORS, SHAPES, vocabulary
 
 
 @dataclass
@@ -70,6 +72,12 @@ class BCConfig:
     """Weight of the auxiliary losses on privileged labels (0 disables them)."""
     hflip: float = 0.5
     """Probability of mirroring an episode (left/right turns swapped)."""
+    dense_weight: float = 1.0
+    """Weight of the compositional fusion's dense losses: per-cell colour and shape, the
+    instruction's queries and the target map (needs demos with exact labels; 0 disables)."""
+    word_dropout: float = 0.0
+    """Probability of replacing each mission word that names no colour or shape by an unknown
+    word (trains [UNK]; the attribute words are kept)."""
     eval_interval: int = 500
     """Updates between periodic evaluations (0: only at the end)."""
     eval_episodes: int = 30
@@ -107,7 +115,8 @@ class BCTrainer:
         torch.set_num_threads(config.threads)
         seed_everything(config.seed)
         self.device = resolve_device(config.device)
-        self.agent = Agent(config.agent).to(self.device)
+        split = str(manifest.get("env_kwargs", {}).get("split", "train"))
+        self.agent = Agent(config.agent, vocab=vocabulary(split)).to(self.device)
         self.optimizer = torch.optim.AdamW(
             self.agent.parameters(), lr=config.lr, weight_decay=config.weight_decay
         )
@@ -143,7 +152,20 @@ class BCTrainer:
     def _sampler(self, episodes: Episodes) -> EpisodeSampler:
         # A scanning teacher's left turns stay left turns in mirrored episodes.
         flip_scans = self.teacher != "scan"
-        return EpisodeSampler(episodes, self.config.batch_episodes, self.rng, flip_scans)
+        agent_cfg = self.config.agent
+        cells = None
+        if agent_cfg.fusion == "compositional" and self.config.dense_weight > 0:
+            if "semantic_map" not in episodes.labels:
+                raise ValueError(
+                    "the compositional fusion's dense losses need demos recorded with exact "
+                    "labels (semantic maps); regenerate them with `miniground demos`, or set "
+                    "dense_weight = 0"
+                )
+            cells = (self.agent.perception.grid_shape, agent_cfg.total_stride)
+        return EpisodeSampler(
+            episodes, self.config.batch_episodes, self.rng, flip_scans, cells=cells,
+            word_dropout=self.config.word_dropout, keep_words=frozenset(COLORS + SHAPES),
+        )  # fmt: skip
 
     def set_episodes(self, episodes: Episodes) -> None:
         """Train on a new episode set from now on (DAgger aggregation)."""
@@ -213,11 +235,17 @@ class BCTrainer:
             policy = masked_mean(-out.log_prob, mask)
             loss = policy
             parts = {"policy": policy}
+            labels = {k: v[sl].to(self.device) for k, v in batch.labels.items()}
             if cfg.aux_weight > 0:
-                labels = {k: v[sl].to(self.device) for k, v in batch.labels.items()}
                 for name, value in aux_losses(out.aux, labels, mask).items():
                     parts[f"aux/{name}"] = value
                     loss = loss + cfg.aux_weight * value
+            if cfg.dense_weight > 0 and "cell_colors" in out.aux and "cell_codes" in labels:
+                for name, value in dense_losses(out.aux, labels, mask).items():
+                    parts[f"dense/{name}"] = value
+                    loss = loss + cfg.dense_weight * value
+                for name, value in cell_accuracy(out.aux, labels, mask).items():
+                    parts[f"dense/{name}"] = torch.tensor(value)
             (loss * weight).backward()
             pred = out.logits.argmax(-1)
             correct += int(((pred == batch.actions[sl].to(self.device)) & mask).sum())

@@ -80,7 +80,8 @@ class SequenceOutput(NamedTuple):
     memory: torch.Tensor
     """(B, memory_dim) memory after the last step."""
     aux: dict[str, torch.Tensor]
-    """Auxiliary predictions, leading dims (T, B); empty when aux_heads is False."""
+    """Auxiliary predictions, leading dims (T, B); empty when aux_heads is False. The
+    compositional fusion adds its dense outputs (``cell_colors``, ``query_color``, ...)."""
 
 
 class Agent(nn.Module):
@@ -89,12 +90,19 @@ class Agent(nn.Module):
     Args:
         config: the network's configuration.
         tokenizer: a tokenizer to use instead of building one (checkpoints pass theirs).
+        vocab: the training data's words for a new word-level tokenizer (default: the
+            ``train`` split's).
     """
 
-    def __init__(self, config: AgentConfig, tokenizer: PreTrainedTokenizerFast | None = None):
+    def __init__(
+        self,
+        config: AgentConfig,
+        tokenizer: PreTrainedTokenizerFast | None = None,
+        vocab: Sequence[str] | None = None,
+    ) -> None:
         super().__init__()
         self.config = config
-        self.perception = Perception(config, tokenizer)
+        self.perception = Perception(config, tokenizer, vocab)
         self.policy = ActorCritic(
             config.state_size, config.num_actions, config.memory, config.memory_size,
             config.head_hidden,
@@ -176,7 +184,10 @@ class Agent(nn.Module):
         fused = self.perception(self.perception.preprocess(images), text)
         states = fused.state.view(t_len, batch, -1)
         scores = self.policy.evaluate_sequence(states, actions, starts, memory0.to(self.device))
-        return SequenceOutput(*scores, aux=self.aux_predictions(states))
+        aux = self.aux_predictions(states)
+        if fused.dense is not None:
+            aux.update({k: v.view(t_len, batch, *v.shape[1:]) for k, v in fused.dense.items()})
+        return SequenceOutput(*scores, aux=aux)
 
     def aux_predictions(self, state: torch.Tensor) -> dict[str, torch.Tensor]:
         """Auxiliary predictions from fused states (..., S); width-1 heads are squeezed."""

@@ -9,12 +9,12 @@ from typing import Any, Literal
 from agent.utils.configs import from_values
 
 Fusion = Literal["concat", "film", "gated", "cross_attention", "compositional"]
-"""Fusion modes the command line accepts (``FUSIONS``: those this build implements)."""
+"""Fusion modes the command line accepts (a test keeps them equal to ``FUSIONS``)."""
 
 Memory = Literal["gru", "lstm"]
 """Recurrent cores the command line accepts."""
 
-FUSIONS: tuple[str, ...] = ("concat", "film", "gated", "cross_attention")
+FUSIONS: tuple[str, ...] = ("concat", "film", "gated", "cross_attention", "compositional")
 """Fusion modes of the perception module."""
 
 MEMORIES: tuple[str, ...] = ("gru", "lstm")
@@ -37,7 +37,8 @@ class AgentConfig:
     text_encoder: str = "transformer"
     """'transformer' | 'gru' | 'pretrained:minilm' | 'pretrained:<local HF encoder dir>'."""
     fusion: Fusion = "film"
-    """How vision and language meet: 'concat' | 'film' | 'gated' | 'cross_attention'."""
+    """How vision and language meet: 'concat' | 'film' | 'gated' | 'cross_attention' |
+    'compositional' (per-cell colour and shape heads matched to the instruction's queries)."""
     cnn_channels: tuple[int, ...] = (16, 32, 32)
     """Output channels of each conv layer of the vision encoder."""
     cnn_kernels: tuple[int, ...] = (5, 3, 3)
@@ -54,6 +55,9 @@ class AgentConfig:
     """Instructions are truncated to this many tokens."""
     film_layers: int = 2
     """Number of FiLM-conditioned conv blocks (fusion='film')."""
+    compose_channels: int = 8
+    """Image-feature channels per cell that reach the state next to the target map
+    (fusion='compositional')."""
     state_size: int = 128
     """Width of the fused state vector given to the policy."""
     memory: Memory = "gru"
@@ -80,6 +84,7 @@ class AgentConfig:
             _positive_int(self, name)
         _positive_int(self, "text_cache_size")
         _positive_int(self, "film_layers")
+        _positive_int(self, "compose_channels")
         if self.num_actions < 2:
             raise ValueError(f"num_actions must be >= 2, got {self.num_actions}")
         if self.fusion not in FUSIONS:
@@ -107,6 +112,14 @@ class AgentConfig:
         for name in ("aux_heads", "freeze_pretrained"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
+
+    @property
+    def total_stride(self) -> int:
+        """Pixels per cell of the CNN's grid (the product of the strides)."""
+        out = 1
+        for s in self.cnn_strides:
+            out *= s
+        return out
 
     @property
     def is_pretrained(self) -> bool:

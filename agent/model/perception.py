@@ -9,6 +9,8 @@ the CNN's grid for visualisation:
   (the gate has no spatial extent; map: norm of the gated features per cell).
 - ``cross_attention``: instruction tokens attend over image cells (map: attention weights averaged
   over tokens and heads).
+- ``compositional``: per-cell colour and shape heads matched to the instruction's colour and shape
+  queries (:mod:`agent.model.compose`; map: the target map).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from agent.model.compose import CompositionalFusion
 from agent.model.config import AgentConfig
 from agent.model.text import TextEncoding, TextModule, masked_mean
 
@@ -31,6 +34,8 @@ class PerceptionOutput(NamedTuple):
     """(B, state_size) fused state."""
     attention: torch.Tensor
     """(B, h, w) spatial gate/attention map over the CNN grid."""
+    dense: dict[str, torch.Tensor] | None = None
+    """Per-cell predictions and instruction queries (compositional fusion only)."""
 
 
 def conv_out(size: int, kernel: int, stride: int) -> int:
@@ -143,21 +148,24 @@ FUSION_CLASSES: dict[str, type[nn.Module]] = {
     "film": FiLMFusion,
     "gated": GatedFusion,
     "cross_attention": CrossAttentionFusion,
+    "compositional": CompositionalFusion,
 }
 
 
 class Perception(nn.Module):
     """Vision encoder + text module + fusion -> one state vector per observation."""
 
-    def __init__(self, config: AgentConfig, tokenizer=None) -> None:
+    def __init__(
+        self, config: AgentConfig, tokenizer=None, vocab: Sequence[str] | None = None
+    ) -> None:
         super().__init__()
         self.config = config
         self.vision = VisionEncoder(config)
-        self.text = TextModule(config, tokenizer)
+        self.text = TextModule(config, tokenizer, vocab)
         self.fusion = FUSION_CLASSES[config.fusion](
             self.vision.out_channels, self.vision.grid_shape, config
         )
-        self.needs_tokens = config.fusion == "cross_attention"
+        self.needs_tokens = config.fusion in ("cross_attention", "compositional")
 
     @property
     def grid_shape(self) -> tuple[int, int]:
@@ -178,7 +186,7 @@ class Perception(nn.Module):
 
     def forward(self, images: torch.Tensor, text: TextEncoding) -> PerceptionOutput:
         """Fuse preprocessed images (N, 3, H, W) with N encoded instructions."""
-        return self.fusion(self.vision(images), text)
+        return PerceptionOutput(*self.fusion(self.vision(images), text))
 
     def encode_text(self, missions: Sequence[str], cached: bool) -> TextEncoding:
         """Encode instructions; ``cached`` uses the no-grad LRU cache (rollouts)."""

@@ -48,15 +48,17 @@ class TextEncoding(NamedTuple):
 def build_tokenizer(
     vocab: Sequence[str] | None = None, max_length: int = 32
 ) -> PreTrainedTokenizerFast:
-    """Word-level tokenizer over the task vocabulary, with [PAD]=0 and [UNK]=1.
+    """Word-level tokenizer over the training vocabulary, with [PAD]=0 and [UNK]=1.
 
     It splits like ``envs.language.tokenize`` (lower-case letters, punctuation dropped); unknown
-    words map to [UNK].
+    words map to [UNK]. Trainers hand in the words of their data's split; the default is the
+    ``train`` split's words, so that words seen only in evaluation splits (paraphrase synonyms)
+    are [UNK] rather than ids whose embeddings were never trained.
     """
     if vocab is None:
-        from envs.language import VOCAB
+        from envs.language import vocabulary
 
-        vocab = VOCAB
+        vocab = vocabulary("train")
     words = [PAD_TOKEN, UNK_TOKEN] + sorted({w.lower() for w in vocab} - {PAD_TOKEN, UNK_TOKEN})
     tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token=UNK_TOKEN))
     tok.normalizer = normalizers.Lowercase()
@@ -176,14 +178,19 @@ class PretrainedTextEncoder(nn.Module):
 class TextModule(nn.Module):
     """Tokenizer + encoder + a bounded cache of encodings per instruction string."""
 
-    def __init__(self, config: AgentConfig, tokenizer: PreTrainedTokenizerFast | None = None):
+    def __init__(
+        self,
+        config: AgentConfig,
+        tokenizer: PreTrainedTokenizerFast | None = None,
+        vocab: Sequence[str] | None = None,
+    ) -> None:
         super().__init__()
         spec = config.text_encoder
         if tokenizer is None:
             if config.is_pretrained:
                 tokenizer = load_pretrained_tokenizer(spec)
             else:
-                tokenizer = build_tokenizer(max_length=config.max_text_len)
+                tokenizer = build_tokenizer(vocab, max_length=config.max_text_len)
         self.tokenizer = tokenizer
         self.max_len = config.max_text_len
         if config.is_pretrained:

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from agent.eval.evaluation import EvaluationWorkerError, run_eval
 from agent.eval.policies import BASELINES, PolicySpec
-from agent.eval.report import eval_info, format_table, write_report
+from agent.eval.report import eval_info, format_table, format_targets, write_report
 from agent.utils.runs import make_run_dir
+from agent.utils.seeds import DEFAULT_EVAL_SEED, LEVER_SEED, seed_range_name, warn_if_training_seeds
 from envs.language import SPLITS, check_split
 from envs.registration import DEFAULT_TASK, check_task
 
@@ -57,7 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--split", action="append", metavar="SPLIT",
                    help=f"{'|'.join(SPLITS)}; repeat or comma-list (default train)")  # fmt: skip
     p.add_argument("--episodes", type=int, default=100, help="episodes per policy and split")
-    p.add_argument("--seed", type=int, default=0, help="env seed of episode 0")
+    p.add_argument("--seed", type=int, default=DEFAULT_EVAL_SEED,
+                   help="env seed of episode 0 (default: the final-evaluation range; choose "
+                   f"levers on the validation range, e.g. {LEVER_SEED})")  # fmt: skip
+    p.add_argument("--no-control", action="store_true",
+                   help="skip the instruction-free control (checkpoints are also evaluated with "
+                   "a mission that names nothing, on the same layouts)")  # fmt: skip
     p.add_argument("--workers", type=int, default=_default_workers(),
                    help="worker processes, one env each (1: in this process)")  # fmt: skip
     p.add_argument("--sample", action="store_true", help="sample agent actions (default argmax)")
@@ -79,11 +85,17 @@ def main(argv: list[str] | None = None) -> int:
     splits = parse_splits(args.split)
     if args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {args.seed}")
     env_kwargs = {} if args.max_steps is None else {"max_steps": args.max_steps}
+    for spec in specs:
+        if isinstance(spec, Path):
+            warn_if_training_seeds(args.seed, args.episodes, demo_seeds_of(spec))
     start = time.perf_counter()
     try:
         results = run_eval(specs, args.task, splits, args.episodes, args.seed, args.workers,
-                           env_kwargs, args.sample, args.device, not args.quiet)  # fmt: skip
+                           env_kwargs, args.sample, args.device, not args.quiet,
+                           controls=not args.no_control)  # fmt: skip
     except EvaluationWorkerError as exc:
         print(f"miniground eval: error: {exc}", file=sys.stderr)
         return 1
@@ -91,10 +103,30 @@ def main(argv: list[str] | None = None) -> int:
     info = eval_info(
         results, shlex.join(["miniground", "eval", *argv]), task=args.task, splits=splits,
         episodes=args.episodes, seed=args.seed, workers=args.workers, sample=args.sample,
+        seed_range=seed_range_name(args.seed, args.episodes),
         env_kwargs=env_kwargs, wall_seconds=round(time.perf_counter() - start, 2),
     )  # fmt: skip
     paths = write_report(out, info)
-    print(f"{args.task}, {args.episodes} episodes per row, seeds {args.seed}..")
+    print(
+        f"{args.task}, {args.episodes} episodes per row, seeds {args.seed}.. "
+        f"({seed_range_name(args.seed, args.episodes)} range)"
+    )
     print(format_table(results))
+    print(format_targets(results))
     print(f"wrote {', '.join(str(p) for p in paths.values())}")
     return 0
+
+
+def demo_seeds_of(checkpoint: Path) -> tuple[int, int] | None:
+    """[first, end) of the demo seeds a checkpoint was trained on, from its run's config.json."""
+    import json
+
+    for folder in (checkpoint, *checkpoint.resolve().parents[:3]):
+        config = folder / "config.json"
+        try:
+            demos = json.loads(config.read_text()).get("demos")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(demos, dict) and "seed" in demos and "episodes" in demos:
+            return int(demos["seed"]), int(demos["seed"]) + int(demos["episodes"])
+    return None

@@ -22,6 +22,7 @@ from agent.learn.dagger import DAggerConfig, run_dagger
 from agent.utils.configs import Split, Teacher, config_to_dict, parse_command
 from agent.utils.io import atomic_write_json
 from agent.utils.runs import make_run_dir
+from agent.utils.seeds import VALIDATION_SEEDS, seed_range_name
 from agent.utils.versions import versions
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "quickstart.toml"
@@ -56,6 +57,9 @@ class EvalConfig:
     """First env seed (disjoint from demos, validation and DAgger seeds)."""
     validation_episodes: int = 100
     """Validation episodes deciding whether DAgger's result is kept (0: always keep)."""
+    control: bool = True
+    """Also evaluate with a mission that names nothing on the same layouts (the
+    instruction-free control)."""
 
 
 @dataclass
@@ -101,7 +105,7 @@ class QuickstartConfig:
 def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any]:
     """Run every stage; return the summary (also written to ``summary.json``)."""
     from agent.eval.evaluation import run_eval
-    from agent.eval.report import eval_info, format_table, write_report
+    from agent.eval.report import eval_info, format_table, format_targets, write_report
     from agent.rollout.demos import generate_demos
 
     run_dir = Path(config.out) if config.out else make_run_dir("quickstart")
@@ -170,9 +174,10 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
     t0 = time.perf_counter()
     results = run_eval(
         [str(agent_dir)], config.task, list(config.eval.splits), config.eval.episodes,
-        seed=config.eval.seed, workers=config.eval.workers,
+        seed=config.eval.seed, workers=config.eval.workers, controls=config.eval.control,
     )  # fmt: skip
     info = eval_info(results, command or "miniground quickstart", seed=config.eval.seed,
+                     seed_range=seed_range_name(config.eval.seed, config.eval.episodes),
                      task=config.task, episodes=config.eval.episodes)  # fmt: skip
     write_report(run_dir / "eval", info)
     stage("eval", t0)
@@ -197,7 +202,14 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
         "kept": kept,
         "demos": {k: manifest[k] for k in ("episodes", "frames", "successes", "teacher")},
         "dagger": dagger_report,
-        "results": {r["split"]: r["aggregated"] for r in results},
+        "results": {r["split"]: r["aggregated"] for r in results if not r.get("control")},
+        "control_results": {r["split"]: r["aggregated"] for r in results if r.get("control")},
+        "seed_ranges": {
+            "demos": [config.seed, config.seed + config.demos.episodes - 1],
+            "validation": [VALIDATION_SEEDS.start, VALIDATION_SEEDS.stop - 1],
+            "eval": [config.eval.seed, config.eval.seed + config.eval.episodes - 1],
+            "eval_range": seed_range_name(config.eval.seed, config.eval.episodes),
+        },
         "grounding_probe": probe,
         "timings_s": {**timings, "total": total},
         "videos": videos,
@@ -208,6 +220,8 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
     atomic_write_json(run_dir / "summary.json", summary)
     print()
     print(format_table(results))
+    print()
+    print(format_targets(results))
     print()
     print("stage timings: " + ", ".join(f"{k} {v:.0f}s" for k, v in summary["timings_s"].items()))
     for split, p in probe.items():

@@ -100,7 +100,8 @@ def test_eval_command_outputs(tmp_path: Path) -> None:
     info = json.loads((out / "eval_info.json").read_text())
     assert info["command"].startswith("miniground eval --policy random")
     assert {"python", "torch", "gymnasium", "miniworld", "miniground"} <= set(info["versions"])
-    assert info["seed"] == 0 and info["task"] == TASK
+    assert info["seed"] == 2_000_000 and info["task"] == TASK  # the final-evaluation range
+    assert info["seed_range"] == "final evaluation"
     assert info["splits"] == ["train", "heldout_combos"]
     assert [(r["label"], r["split"]) for r in info["results"]] == [
         ("random", "train"), ("random", "heldout_combos"),
@@ -112,6 +113,12 @@ def test_eval_command_outputs(tmp_path: Path) -> None:
                 "confusion", "mean_steps", "wrong_object_rate"} <= set(agg)  # fmt: skip
         assert len(result["per_episode"]) == 2
         assert set(result["per_episode"][0]) == RECORD_KEYS
+        per_target = agg["per_target"]
+        assert sum(t["episodes"] for t in per_target.values()) == 2
+        for name, t in per_target.items():
+            assert name.split()[0] in ("blue", "green", "grey", "purple", "red", "yellow")
+            low, high = t["success_ci95"]
+            assert low <= t["success_rate"] <= high
     heldout = {tuple(r["target"]) for r in info["results"][1]["per_episode"]}
     assert heldout <= {("red", "ball"), ("green", "key"), ("blue", "box"), ("yellow", "key"),
                        ("purple", "ball")}  # fmt: skip
@@ -163,3 +170,21 @@ def test_dead_worker_is_reported_not_awaited() -> None:
 def test_policy_label() -> None:
     assert policy_label("expert") == "expert"
     assert policy_label(Path("/runs/bc__0/checkpoint")) == "checkpoint"
+
+
+def test_checkpoints_get_the_instruction_free_control(checkpoint: Path) -> None:
+    """Control rows: same episodes (seeds, targets), labelled, after the agent's own rows."""
+    from agent.eval.evaluation import run_eval
+
+    results = run_eval([checkpoint, "random"], TASK, ["train", "heldout_combos"], 2,
+                       seed=2_000_000, workers=1, env_kwargs={"max_steps": 10},
+                       progress=False, controls=True)  # fmt: skip
+    rows = [(r["label"], r["split"], r["control"]) for r in results]
+    assert rows == [
+        ("tiny", "train", False), ("tiny", "heldout_combos", False),
+        ("tiny [control]", "train", True), ("tiny [control]", "heldout_combos", True),
+        ("random", "train", False), ("random", "heldout_combos", False),
+    ]  # fmt: skip
+    for own, control in ((results[0], results[2]), (results[1], results[3])):
+        for a, b in zip(own["per_episode"], control["per_episode"], strict=True):
+            assert (a["seed"], a["target"], a["mission"]) == (b["seed"], b["target"], b["mission"])

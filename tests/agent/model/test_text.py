@@ -16,7 +16,7 @@ from agent.model.text import (
     build_tokenizer,
     resolve_pretrained_dir,
 )
-from envs.language import VOCAB, tokenize
+from envs.language import VOCAB, tokenize, vocabulary
 
 TEXT_ENCODERS = ("transformer", "gru", "pretrained")
 
@@ -25,10 +25,20 @@ def test_tokenizer_covers_vocab_and_specials() -> None:
     tok = build_tokenizer()
     assert tok.pad_token == PAD_TOKEN and tok.pad_token_id == 0
     assert tok.unk_token == UNK_TOKEN and tok.unk_token_id == 1
-    assert len(tok) == len(VOCAB) + 2
+    assert len(tok) == len(vocabulary("train")) + 2
     ids = tok("go to the red ball")["input_ids"]
     assert tok.convert_ids_to_tokens(ids) == ["go", "to", "the", "red", "ball"]
     assert tok.unk_token_id not in ids
+
+
+def test_tokenizer_holds_only_training_words() -> None:
+    """Words seen only in other splits (paraphrase synonyms) are [UNK], not untrained ids."""
+    tok = build_tokenizer()
+    words = set(tok.get_vocab()) - {PAD_TOKEN, UNK_TOKEN}
+    assert words == set(vocabulary("train"))
+    assert not words & {"sphere", "cube", "walk", "navigate"}
+    assert tok("walk over to the red sphere")["input_ids"].count(tok.unk_token_id) == 3
+    assert set(VOCAB) > words  # the paraphrase split has words of its own
 
 
 def test_tokenizer_splits_like_envs_language() -> None:

@@ -1,0 +1,83 @@
+"""Losses of the compositional fusion on dense per-cell labels (:mod:`agent.data.cells`).
+
+Each cell's colour and shape heads are trained on the object that fills the cell most (or none),
+the instruction's queries on the colour and shape the env named, and the target map on the cells
+that hold the named object.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from agent.model.compose import NUM_COLORS, NUM_SHAPES
+
+
+def code_to_attributes(codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Codes -> (colour class, shape class); code 0 maps to the 'none' classes (6 and 3)."""
+    codes = codes.long()
+    obj = codes > 0
+    color = torch.where(obj, (codes - 1) // NUM_SHAPES, torch.full_like(codes, NUM_COLORS))
+    shape = torch.where(obj, (codes - 1) % NUM_SHAPES, torch.full_like(codes, NUM_SHAPES))
+    return color, shape
+
+
+def _masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    m = mask.to(x.dtype)
+    return (x * m).sum() / m.sum().clamp(min=1.0)
+
+
+def dense_losses(
+    dense: dict[str, torch.Tensor], labels: dict[str, torch.Tensor], mask: torch.Tensor
+) -> dict[str, torch.Tensor]:
+    """Per-cell colour/shape cross-entropy, query cross-entropy and target-map BCE.
+
+    Args:
+        dense: the fusion's outputs with leading dims (T, B): ``cell_colors`` (7, h, w),
+            ``cell_shapes`` (4, h, w), ``query_color`` (6,), ``query_shape`` (3,), ``target_map``
+            (h, w).
+        labels: ``cell_codes`` (T, B, h, w) and ``target_code`` (T, B).
+        mask: (T, B) bool, the real steps.
+    """
+    cells = labels["cell_codes"].to(dense["cell_colors"].device).long()
+    target = labels["target_code"].to(cells.device).long()
+    cell_color, cell_shape = code_to_attributes(cells)
+    t_color, t_shape = code_to_attributes(target)
+    lead = cells.shape[:2]
+    ce_color = F.cross_entropy(
+        dense["cell_colors"].flatten(0, 1), cell_color.flatten(0, 1), reduction="none"
+    ).view(*lead, -1)
+    ce_shape = F.cross_entropy(
+        dense["cell_shapes"].flatten(0, 1), cell_shape.flatten(0, 1), reduction="none"
+    ).view(*lead, -1)
+    q_color = F.cross_entropy(
+        dense["query_color"].flatten(0, 1), t_color.flatten(), reduction="none"
+    )
+    q_shape = F.cross_entropy(
+        dense["query_shape"].flatten(0, 1), t_shape.flatten(), reduction="none"
+    )
+    on_target = (cells == target[..., None, None]).float()
+    prob = dense["target_map"].clamp(1e-5, 1 - 1e-5)
+    bce = F.binary_cross_entropy(prob, on_target, reduction="none").flatten(2).mean(-1)
+    return {
+        "cell_attributes": _masked_mean(ce_color.mean(-1) + ce_shape.mean(-1), mask),
+        "queries": _masked_mean((q_color + q_shape).view(lead), mask),
+        "target_map": _masked_mean(bce, mask),
+    }
+
+
+@torch.no_grad()
+def cell_accuracy(
+    dense: dict[str, torch.Tensor], labels: dict[str, torch.Tensor], mask: torch.Tensor
+) -> dict[str, float]:
+    """Accuracy of the cell colour and shape heads on cells that hold an object."""
+    cells = labels["cell_codes"].to(dense["cell_colors"].device).long()
+    cell_color, cell_shape = code_to_attributes(cells)
+    obj = (cells > 0) & mask[..., None, None].to(cells.device)
+    n = obj.sum().clamp(min=1)
+    color_ok = (dense["cell_colors"].argmax(2) == cell_color) & obj
+    shape_ok = (dense["cell_shapes"].argmax(2) == cell_shape) & obj
+    return {
+        "cell_color_acc": float(color_ok.sum() / n),
+        "cell_shape_acc": float(shape_ok.sum() / n),
+    }
