@@ -29,6 +29,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "bench bc": ("agent.bench.bc:main", "BC trainer samples/s next to bare forward/backward"),
     "bench eval": ("agent.bench.eval:main", "wall time of a 200-episode evaluation"),
+    "bench labels": (
+        "agent.bench.labels:main",
+        "exact (id-pass) visibility against the geometric test, and their cost",
+    ),
     "demos": ("agent.scripts.demos:main", "generate sharded expert demonstrations"),
     "train ppo": (
         "agent.scripts.train_ppo:main",

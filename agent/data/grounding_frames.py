@@ -21,7 +21,7 @@ import torch
 
 from envs.language import COLORS, SHAPES, sample_instruction, target_combos
 
-FRAME_KEYS = ("images", "color", "shape", "visible", "bearing", "distance")
+FRAME_KEYS = ("images", "color", "shape", "visible", "bearing", "distance", "semantic")
 
 
 @dataclass
@@ -91,14 +91,17 @@ def capture_frames(
             pos, heading = _sample_pose(base, rng, bool(rng.random() < near_fraction))
             base.agent.pos, base.agent.dir = pos, heading
             out["images"].append(base.render_obs())
-            vis = masks.visible_from_ids(masks.object_id_map(base), len(base.objects))
+            ids = masks.object_id_map(base)
+            vis = masks.visible_from_ids(ids, len(base.objects))
+            out["semantic"].append(masks.semantic_map(base, ids))
             rel = [(e.pos[0] - pos[0], e.pos[2] - pos[2]) for e in base.objects]
             out["color"].append([COLORS.index(e.color) for e in base.objects])
             out["shape"].append([SHAPES.index(e.shape) for e in base.objects])
             out["visible"].append(vis)
             out["bearing"].append([_wrap(math.atan2(-dz, dx) - heading) for dx, dz in rel])
             out["distance"].append([math.hypot(dx, dz) for dx, dz in rel])
-    dtypes = {"images": np.uint8, "color": np.int8, "shape": np.int8, "visible": bool}
+    dtypes = {"images": np.uint8, "color": np.int8, "shape": np.int8, "visible": bool,
+              "semantic": np.uint8}  # fmt: skip
     return {k: np.asarray(v, dtype=dtypes.get(k, np.float32)) for k, v in out.items()}
 
 
@@ -143,9 +146,17 @@ class GroundingBatcher:
         frames: dict[str, np.ndarray],
         split: str = "train",
         rng: np.random.Generator | None = None,
+        cells: tuple[tuple[int, int], int] | None = None,
     ) -> None:
         self.frames = frames
         self.split = split
+        self.cells: tuple[np.ndarray, np.ndarray] | None = None
+        if cells is not None and "semantic" in frames:
+            from agent.data.cells import cell_codes
+
+            semantic = frames["semantic"]
+            mirrored = np.ascontiguousarray(semantic[:, :, ::-1])
+            self.cells = (cell_codes(semantic, *cells), cell_codes(mirrored, *cells))
         self.combos = [(COLORS.index(c), SHAPES.index(s)) for c, s in target_combos(split)]
         self.rng = rng or np.random.default_rng(0)
 
@@ -168,19 +179,21 @@ class GroundingBatcher:
         return present[k][0], present[k][1], k
 
     def sample(self, batch: int, hflip: float = 0.0) -> tuple[torch.Tensor, list[str], dict]:
-        """(B, H, W, 3) uint8 frames, B instructions, and aux-loss labels of B."""
+        """(B, H, W, 3) uint8 frames, B instructions, and aux-loss labels of B (with ``cells``,
+        also the frames' per-cell codes and the code each instruction names)."""
         f = self.frames
         idx = self.rng.integers(len(f["images"]), size=batch)
         flips = self.rng.random(batch) < hflip
         images = f["images"][idx].copy()
         images[flips] = images[flips, :, ::-1]
-        missions, visible, bearing, distance = [], [], [], []
+        missions, visible, bearing, distance, codes = [], [], [], [], []
         colors = np.zeros((batch, len(COLORS)), np.float32)
         shapes = np.zeros((batch, len(SHAPES)), np.float32)
         for j, i in enumerate(idx):
             c, s, k = self._query(int(i))
             text = sample_instruction("goto", self.split, self.rng, ((COLORS[c], SHAPES[s]),))
             missions.append(text.text)
+            codes.append(1 + c * len(SHAPES) + s)
             visible.append(k >= 0 and bool(f["visible"][i][k]))
             sign = -1.0 if flips[j] else 1.0
             bearing.append(sign * float(f["bearing"][i][k]) if k >= 0 else 0.0)
@@ -195,4 +208,9 @@ class GroundingBatcher:
             "visible_colors": torch.from_numpy(colors),
             "visible_shapes": torch.from_numpy(shapes),
         }
+        if self.cells is not None:
+            plain, mirrored = self.cells
+            labels["cell_codes"] = torch.from_numpy(np.where(flips[:, None, None], mirrored[idx],
+                                                             plain[idx]))  # fmt: skip
+            labels["target_code"] = torch.tensor(codes)
         return torch.from_numpy(np.ascontiguousarray(images)), missions, labels

@@ -176,7 +176,12 @@ class BCTrainer:
         :mod:`agent.data.grounding_frames`)."""
         from agent.data.grounding_frames import GroundingBatcher
 
-        self.grounding = GroundingBatcher(frames, "train", np.random.default_rng(self.config.seed))
+        cells = None
+        if self.config.agent.fusion == "compositional" and "semantic" in frames:
+            cells = (self.agent.perception.grid_shape, self.config.agent.total_stride)
+        self.grounding = GroundingBatcher(
+            frames, "train", np.random.default_rng(self.config.seed), cells=cells
+        )
 
     def grounding_loss(self) -> dict[str, float]:
         """Backward the weighted grounding loss of one batch of captioned frames."""

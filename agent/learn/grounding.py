@@ -16,17 +16,26 @@ from agent.data.grounding_frames import GroundingBatcher, GroundingConfig
 from agent.learn.schedules import cosine_to_tenth
 from agent.model.agent import Agent
 from agent.model.aux import aux_losses, aux_of_frames
+from agent.model.dense import DENSE_KEYS, dense_losses
 
 
 def grounding_losses(
     agent: Agent, images: torch.Tensor, missions: list[str], labels: dict
 ) -> dict[str, torch.Tensor]:
-    """The auxiliary losses of ``agent`` on one grounding batch (with grad)."""
+    """The auxiliary losses of ``agent`` on one grounding batch (with grad); with the
+    compositional fusion and per-cell labels, also its dense losses (every object in the frames,
+    held-out pairs included, teaches the colour and shape heads)."""
     dev = agent.device
     aux = aux_of_frames(agent, images, missions)
     labels = {k: v.to(dev) for k, v in labels.items()}
     mask = torch.ones(len(missions), dtype=torch.bool, device=dev)
-    return aux_losses(aux, labels, mask)
+    losses = aux_losses(aux, labels, mask) if agent.aux is not None else {}
+    if "cell_colors" in aux and "cell_codes" in labels:  # compositional fusion: dense losses
+        dense = {k: v.unsqueeze(0) for k, v in aux.items() if k in DENSE_KEYS}
+        cells = {k: labels[k].unsqueeze(0) for k in ("cell_codes", "target_code")}
+        for name, value in dense_losses(dense, cells, mask.unsqueeze(0)).items():
+            losses[f"dense_{name}"] = value
+    return losses
 
 
 def pretrain(
@@ -37,7 +46,10 @@ def pretrain(
 
     if agent.aux is None:
         raise ValueError("grounding pretraining needs the auxiliary heads (agent.aux_heads=true)")
-    batcher = GroundingBatcher(frames, "train", np.random.default_rng(settings.seed))
+    cells = None
+    if agent.config.fusion == "compositional":
+        cells = (agent.perception.grid_shape, agent.config.total_stride)
+    batcher = GroundingBatcher(frames, "train", np.random.default_rng(settings.seed), cells=cells)
     params = [p for n, p in agent.named_parameters() if not n.startswith("policy.")]
     optimizer = torch.optim.Adam(params, lr=settings.lr)
     agent.train()

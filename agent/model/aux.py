@@ -71,7 +71,8 @@ def aux_losses(
 def aux_of_frames(
     agent: Agent, images: torch.Tensor, missions: list[str]
 ) -> dict[str, torch.Tensor]:
-    """The auxiliary heads' predictions for single frames, each with its own instruction."""
+    """The auxiliary heads' predictions for single frames, each with its own instruction (and
+    the compositional fusion's dense outputs)."""
     text = agent.perception.encode_text(missions, cached=False)
     fused = agent.perception(agent.perception.preprocess(images), text)
-    return agent.aux_predictions(fused.state)
+    return {**agent.aux_predictions(fused.state), **(fused.dense or {})}

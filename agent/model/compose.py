@@ -6,8 +6,11 @@ over 6 and 3), read from its token features as a sum of per-token votes. The tar
 cell, P(colour = query) * P(shape = query): a colour-shape pair never named in training still
 lights up wherever each attribute is recognised, because nothing in the map is learned per pair.
 
-The policy's state is the target map and a narrow projection of the image features (for walls and
-obstacles), through one linear layer; the instruction reaches the state only through the map.
+The policy's state is the target map, the map relative to its peak (``map / (peak + 0.05)``) and
+the peak itself, and a narrow projection of the image features (for walls and obstacles), through
+one linear layer; the instruction reaches the state only through the map. The relative map matters
+for pairs never named in training: their attribute heads are less sure of them (the map peaks
+lower on a held-out pair), yet the named object still outranks the others in the frame.
 Dense heads and queries are trained with privileged labels (:mod:`agent.model.dense`).
 """
 
@@ -21,6 +24,8 @@ from agent.model.text import TextEncoding
 
 NUM_COLORS = 6
 NUM_SHAPES = 3
+RELATIVE_FLOOR = 0.05
+"""Added to the map's peak before dividing: a frame with nothing target-like stays dim."""
 
 
 class CompositionalFusion(nn.Module):
@@ -35,7 +40,7 @@ class CompositionalFusion(nn.Module):
         self.votes = nn.Linear(config.text_size, NUM_COLORS + NUM_SHAPES)
         self.reduce = nn.Conv2d(channels, config.compose_channels, 1)
         self.out = nn.Sequential(
-            nn.Linear(cells * (1 + config.compose_channels), config.state_size), nn.ReLU()
+            nn.Linear(cells * (2 + config.compose_channels) + 1, config.state_size), nn.ReLU()
         )
 
     def queries(self, text: TextEncoding) -> tuple[torch.Tensor, torch.Tensor]:
@@ -56,8 +61,10 @@ class CompositionalFusion(nn.Module):
         match_color = torch.einsum("bc,bchw->bhw", torch.softmax(q_color, -1), p_color)
         match_shape = torch.einsum("bs,bshw->bhw", torch.softmax(q_shape, -1), p_shape)
         target = match_color * match_shape
+        peak = target.flatten(1).max(1).values[:, None]
+        relative = target.flatten(1) / (peak + RELATIVE_FLOOR)
         feats = torch.relu(self.reduce(grid))
-        state = self.out(torch.cat([target.flatten(1), feats.flatten(1)], dim=1))
+        state = self.out(torch.cat([target.flatten(1), relative, peak, feats.flatten(1)], dim=1))
         dense = {
             "cell_colors": color_logits,
             "cell_shapes": shape_logits,

@@ -12,6 +12,9 @@ import torch.nn.functional as F
 
 from agent.model.compose import NUM_COLORS, NUM_SHAPES
 
+DENSE_KEYS = ("cell_colors", "cell_shapes", "query_color", "query_shape", "target_map")
+"""The compositional fusion's outputs that the dense losses read."""
+
 
 def code_to_attributes(codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Codes -> (colour class, shape class); code 0 maps to the 'none' classes (6 and 3)."""

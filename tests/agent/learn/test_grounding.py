@@ -57,3 +57,23 @@ def test_bc_adds_the_grounding_loss_when_weighted(captioned_frames, tmp_path: Pa
     logs = trainer.update(2)
     assert "ground/target_visible" in logs and logs["ground/target_visible"] > 0
     trainer.close()
+
+
+def test_compositional_grounding_loss_includes_dense_terms() -> None:
+    """Captioned frames teach the compositional fusion's cell heads and queries too."""
+    import numpy as np
+
+    from agent.data.grounding_frames import GroundingBatcher, GroundingConfig, generate_frames
+    from agent.learn.grounding import grounding_losses
+
+    frames = generate_frames(
+        "MiniGround/GoToObject-v0", GroundingConfig(layouts=2, poses_per_layout=3, workers=1)
+    )
+    assert frames["semantic"].shape == (6, 60, 80)
+    agent = Agent(AgentConfig(**{**SMALL.__dict__, "fusion": "compositional"}))
+    cells = (agent.perception.grid_shape, agent.config.total_stride)
+    batcher = GroundingBatcher(frames, "train", np.random.default_rng(0), cells=cells)
+    losses = grounding_losses(agent, *batcher.sample(4, hflip=0.5))
+    assert {"dense_cell_attributes", "dense_queries", "dense_target_map"} <= set(losses)
+    sum(losses.values()).backward()
+    assert agent.perception.fusion.color_head.weight.grad is not None
