@@ -19,6 +19,7 @@ from typing import Any
 from agent.data.grounding_frames import GroundingConfig
 from agent.learn.bc import BCConfig, BCTrainer, prepare
 from agent.learn.dagger import DAggerConfig, run_dagger
+from agent.model.config import AgentConfig
 from agent.utils.configs import Split, Teacher, config_to_dict, parse_command
 from agent.utils.io import atomic_write_json
 from agent.utils.runs import make_run_dir
@@ -87,7 +88,12 @@ class QuickstartConfig:
     ground: GroundingConfig = field(default_factory=GroundingConfig)
     """Captioned frames for grounding pretraining and the joint grounding loss."""
     bc: BCConfig = field(
-        default_factory=lambda: BCConfig(updates=1500, eval_interval=0, eval_episodes=100)
+        default_factory=lambda: BCConfig(
+            updates=1500,
+            eval_interval=0,
+            eval_episodes=100,
+            agent=AgentConfig(fusion="compositional", cnn_strides=(2, 2, 1)),
+        )
     )
     """Behaviour cloning (its demos/out/seed are set by the quickstart)."""
     dagger: DAggerConfig = field(
