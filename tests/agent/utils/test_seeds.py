@@ -38,3 +38,16 @@ def test_overlap_with_demo_seeds_warns() -> None:
         assert warn_if_training_seeds(0, 100, (0, 2000))
     assert not warn_if_training_seeds(2_000_000, 100, (0, 2000))
     assert not warn_if_training_seeds(0, 100, None)
+
+
+def test_eval_finds_the_demo_seeds_of_a_checkpoint(tmp_path) -> None:
+    import json
+
+    from agent.scripts.eval import demo_seeds_of
+
+    run = tmp_path / "run"
+    ckpt = run / "checkpoints" / "step_00000010"
+    ckpt.mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"demos": {"seed": 5, "episodes": 20}}))
+    assert demo_seeds_of(ckpt) == (5, 25)
+    assert demo_seeds_of(tmp_path / "elsewhere") is None
