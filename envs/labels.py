@@ -5,8 +5,9 @@ object ids, and an object is in view when it shows on a few pixels. The geometri
 (``labels="geometric"``) needs no extra render but is only an approximation, computed on the
 floor plane: an object is in view when its centre lies inside the camera's horizontal field of
 view (widened by its angular radius) and the ray to it crosses no wall and no nearer object's
-disc. It disagrees with the pixels on about one object-frame in seven (a flat key counts as a
-full-height disc and hides a box behind it, for one), so training data should not use it.
+disc. It disagrees with the pixels on 7.9% of object-frames (`miniground bench labels`; a flat
+key counts as a full-height disc and hides a box behind it, for one), so training data should not
+use it.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from agent.model.aux import masked_mean
 from agent.model.compose import NUM_COLORS, NUM_SHAPES
 
 DENSE_KEYS = ("cell_colors", "cell_shapes", "query_color", "query_shape", "target_map")
@@ -23,11 +24,6 @@ def code_to_attributes(codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]
     color = torch.where(obj, (codes - 1) // NUM_SHAPES, torch.full_like(codes, NUM_COLORS))
     shape = torch.where(obj, (codes - 1) % NUM_SHAPES, torch.full_like(codes, NUM_SHAPES))
     return color, shape
-
-
-def _masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    m = mask.to(x.dtype)
-    return (x * m).sum() / m.sum().clamp(min=1.0)
 
 
 def dense_losses(
@@ -63,9 +59,9 @@ def dense_losses(
     prob = dense["target_map"].clamp(1e-5, 1 - 1e-5)
     bce = F.binary_cross_entropy(prob, on_target, reduction="none").flatten(2).mean(-1)
     return {
-        "cell_attributes": _masked_mean(ce_color.mean(-1) + ce_shape.mean(-1), mask),
-        "queries": _masked_mean((q_color + q_shape).view(lead), mask),
-        "target_map": _masked_mean(bce, mask),
+        "cell_attributes": masked_mean(ce_color.mean(-1) + ce_shape.mean(-1), mask),
+        "queries": masked_mean((q_color + q_shape).view(lead), mask),
+        "target_map": masked_mean(bce, mask),
     }
 
 
