@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-NUM_CODES = 19
-"""Semantic codes: 0 (no object) and 1 + colour * 3 + shape for 6 colours and 3 shapes."""
+from envs.masks import NUM_CODES
 
 
 def cell_codes(
@@ -43,3 +42,11 @@ def cell_codes(
         best = counts.argmax(1)  # 0 where no object pixel: every count is 0 then
         out[lo : lo + m] = best.reshape(m, h, w).astype(np.uint8)
     return out
+
+
+def cell_codes_and_mirrored(
+    semantic: np.ndarray, grid: tuple[int, int], stride: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`cell_codes` of the maps and of the horizontally mirrored maps (flipped frames)."""
+    mirrored = np.ascontiguousarray(semantic[:, :, ::-1])
+    return cell_codes(semantic, grid, stride), cell_codes(mirrored, grid, stride)

@@ -152,11 +152,9 @@ class GroundingBatcher:
         self.split = split
         self.cells: tuple[np.ndarray, np.ndarray] | None = None
         if cells is not None and "semantic" in frames:
-            from agent.data.cells import cell_codes
+            from agent.data.cells import cell_codes_and_mirrored
 
-            semantic = frames["semantic"]
-            mirrored = np.ascontiguousarray(semantic[:, :, ::-1])
-            self.cells = (cell_codes(semantic, *cells), cell_codes(mirrored, *cells))
+            self.cells = cell_codes_and_mirrored(frames["semantic"], *cells)
         self.combos = [(COLORS.index(c), SHAPES.index(s)) for c, s in target_combos(split)]
         self.rng = rng or np.random.default_rng(0)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from agent.data.cells import cell_codes
+from agent.data.cells import cell_codes_and_mirrored
 from agent.data.episodes import Episodes
 
 UNKNOWN_WORD = "unk"
@@ -66,11 +66,9 @@ class EpisodeSampler:
         }
         self.flipped_cells: torch.Tensor | None = None
         if cells is not None and "semantic_map" in episodes.labels:
-            grid, stride = cells
-            semantic = episodes.labels["semantic_map"]
-            self.labels["cell_codes"] = torch.from_numpy(cell_codes(semantic, grid, stride))
-            mirrored = np.ascontiguousarray(semantic[:, :, ::-1])
-            self.flipped_cells = torch.from_numpy(cell_codes(mirrored, grid, stride))
+            plain, mirrored = cell_codes_and_mirrored(episodes.labels["semantic_map"], *cells)
+            self.labels["cell_codes"] = torch.from_numpy(plain)
+            self.flipped_cells = torch.from_numpy(mirrored)
         self.word_dropout = word_dropout
         self.keep_words = keep_words
         self.batch = min(batch_episodes, episodes.num_episodes)

@@ -12,6 +12,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from agent.rollout.episode import is_success, spl_term
+
 OUTCOMES: tuple[str, ...] = ("success", "wrong_object", "timeout")
 """Episode outcomes, in table order."""
 
@@ -39,28 +41,15 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, flo
     return low, high
 
 
-def _success(record: Record) -> bool:
-    return bool(record.get("is_success", record.get("outcome") == "success"))
+_success = is_success
 
 
 def spl(records: Sequence[Record]) -> float:
-    """Success weighted by path length (Anderson et al. 2018): mean of S l / max(p, l).
-
-    ``l`` is the shortest path, ``p`` the path taken. A success with ``l == p == 0`` counts 1, and
-    so does one whose shortest path is unknown (None: the planner found no route).
-    """
+    """Success weighted by path length (Anderson et al. 2018): the mean of each episode's
+    :func:`~agent.rollout.episode.spl_term` (NaN for no records)."""
     if not records:
         return math.nan
-    total = 0.0
-    for r in records:
-        if not _success(r):
-            continue
-        taken = float(r["path_length"])
-        known = r["shortest_path_length"] is not None
-        shortest = float(r["shortest_path_length"]) if known else taken
-        longest = max(shortest, taken)
-        total += 1.0 if longest <= 0 else shortest / longest
-    return total / len(records)
+    return sum(spl_term(r) for r in records) / len(records)
 
 
 def outcome_counts(records: Sequence[Record]) -> dict[str, int]:

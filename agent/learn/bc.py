@@ -250,7 +250,7 @@ class BCTrainer:
                     parts[f"dense/{name}"] = value
                     loss = loss + cfg.dense_weight * value
                 for name, value in cell_accuracy(out.aux, labels, mask).items():
-                    parts[f"dense/{name}"] = torch.tensor(value)
+                    logs[f"dense/{name}"] = logs.get(f"dense/{name}", 0.0) + value * float(weight)
             (loss * weight).backward()
             pred = out.logits.argmax(-1)
             correct += int(((pred == batch.actions[sl].to(self.device)) & mask).sum())

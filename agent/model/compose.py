@@ -21,9 +21,10 @@ from torch import nn
 
 from agent.model.config import AgentConfig
 from agent.model.text import TextEncoding
+from envs.language import COLORS, SHAPES
 
-NUM_COLORS = 6
-NUM_SHAPES = 3
+NUM_COLORS = len(COLORS)
+NUM_SHAPES = len(SHAPES)
 RELATIVE_FLOOR = 0.05
 """Added to the map's peak before dividing: a frame with nothing target-like stays dim."""
 

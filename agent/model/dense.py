@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from agent.model.aux import masked_mean
 from agent.model.compose import NUM_COLORS, NUM_SHAPES
+from envs.masks import code_tables
 
 DENSE_KEYS = ("cell_colors", "cell_shapes", "query_color", "query_shape", "target_map")
 """The compositional fusion's outputs that the dense losses read."""
@@ -19,11 +20,10 @@ DENSE_KEYS = ("cell_colors", "cell_shapes", "query_color", "query_shape", "targe
 
 def code_to_attributes(codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Codes -> (colour class, shape class); code 0 maps to the 'none' classes (6 and 3)."""
+    colors, shapes = (torch.from_numpy(t).to(codes.device) for t in code_tables())
     codes = codes.long()
-    obj = codes > 0
-    color = torch.where(obj, (codes - 1) // NUM_SHAPES, torch.full_like(codes, NUM_COLORS))
-    shape = torch.where(obj, (codes - 1) % NUM_SHAPES, torch.full_like(codes, NUM_SHAPES))
-    return color, shape
+    color, shape = colors[codes], shapes[codes]
+    return color.masked_fill(codes == 0, NUM_COLORS), shape.masked_fill(codes == 0, NUM_SHAPES)
 
 
 def dense_losses(
