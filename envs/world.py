@@ -444,6 +444,7 @@ class MiniGroundEnv(mw.MiniWorldEnv):
 
     # ----------------------------------------------------------------- info
     def _info(self) -> dict[str, Any]:
+        """The step's info; exact labels read the frame just rendered (call after render_obs)."""
         target = self.target
         extra: dict[str, Any] = {}
         visible = None

@@ -179,10 +179,12 @@ def test_target_visible_label_when_facing_it(made: dict[str, gym.Env]) -> None:
     # 2.5 m back: the camera (1.5 m up, 60 degrees of vertical view) sees the floor from 2.6 m
     # on, so a flat key any nearer is below the frame
     _face(env, base.target, gap=2.5)
+    base.render_obs()  # labels come from the frame just rendered, as in step()
     info = base._info()
     assert info["target_visible"]
     assert abs(info["target_bearing"]) < 0.2
     _face(env, base.target, offset=math.pi)
+    base.render_obs()
     info = base._info()
     assert not info["target_visible"]
     assert abs(abs(info["target_bearing"]) - math.pi) < 0.2
