@@ -157,6 +157,53 @@ def ppo_update(
     return stats
 
 
+def critic_update(
+    agent: Agent,
+    optimizer: torch.optim.Optimizer,
+    rollout: Rollout,
+    cfg: PPOConfig,
+    rng: np.random.Generator,
+) -> dict[str, float]:
+    """Value-only epochs over one rollout: the critic head regresses the GAE returns while every
+    other parameter (so the policy) stays frozen. The critic warm-up of a fine-tuning run."""
+    seq = cfg.seq_len
+    images = _sequences(rollout.images, seq)
+    missions = _sequences(np.asarray(rollout.missions, dtype=object), seq)
+    actions = _sequences(rollout.actions, seq)
+    starts = _sequences(rollout.episode_starts, seq)
+    returns = _sequences(rollout.returns, seq)
+    memory0 = rollout.memories[::seq].reshape(-1, rollout.memories.shape[-1])
+    trainable = {n: p.requires_grad for n, p in agent.named_parameters()}
+    agent.requires_grad_(False)
+    agent.policy.critic.requires_grad_(True)
+    losses: list[float] = []
+    try:
+        num_seq = actions.shape[1]
+        per_batch = num_seq // cfg.num_minibatches
+        for _epoch in range(cfg.update_epochs):
+            order = rng.permutation(num_seq)
+            for first in range(0, num_seq, per_batch):
+                idx = order[first : first + per_batch]
+                mb = torch.as_tensor(idx)
+                out = agent.evaluate_sequence(
+                    images[:, mb], missions[:, idx].tolist(), actions[:, mb].to(agent.device),
+                    starts[:, mb].to(agent.device), memory0[mb].to(agent.device),
+                )  # fmt: skip
+                v_loss = 0.5 * ((out.value - returns[:, mb].to(agent.device)) ** 2).mean()
+                optimizer.zero_grad()
+                v_loss.backward()
+                optimizer.step()
+                losses.append(float(v_loss.detach()))
+    finally:
+        for name, param in agent.named_parameters():
+            param.requires_grad_(trainable[name])
+    return {
+        "value_loss": float(np.mean(losses)),
+        "explained_variance": explained_variance(rollout.values, rollout.returns),
+        "critic_warmup": 1.0,
+    }
+
+
 class PPOTrainer:
     """Envs + agent + optimizer; :meth:`iteration` = one rollout, GAE and one PPO update.
 
@@ -178,6 +225,9 @@ class PPOTrainer:
     ) -> None:
         self.cfg, self.envs, self.agent, self.ref_agent = cfg, envs, agent.train(), ref_agent
         self.optimizer = torch.optim.Adam(agent.parameters(), lr=cfg.lr, eps=1e-5)
+        self.critic_optimizer = torch.optim.Adam(
+            agent.policy.critic.parameters(), lr=cfg.critic_warmup_lr, eps=1e-5
+        )
         self.rng = np.random.default_rng(cfg.seed)
         self.update = update
         keys = AUX_LABELS if cfg.aux_weight > 0 else ()
@@ -218,7 +268,10 @@ class PPOTrainer:
                     self.ref_memory,
                 )  # fmt: skip
             ref_logits, self.ref_memory = ref.logits, ref.memory
-        stats = ppo_update(self.agent, self.optimizer, rollout, cfg, self.rng, ref_logits)
+        if self.update < cfg.critic_warmup:  # the policy waits for a critic worth following
+            stats = critic_update(self.agent, self.critic_optimizer, rollout, cfg, self.rng)
+        else:
+            stats = ppo_update(self.agent, self.optimizer, rollout, cfg, self.rng, ref_logits)
         self.update += 1
         stats.update(
             learning_rate=self.optimizer.param_groups[0]["lr"],

@@ -73,6 +73,13 @@ class PPOConfig:
     """Checkpoint directory to start from (e.g. a BC agent); None trains from scratch."""
     kl_coef: float = 0.0
     """Weight of KL(pi || pi_init) against the initial policy (needs init_from)."""
+    critic_warmup: int = 0
+    """Rollouts at the start in which only the critic head learns (value loss on the initial
+    policy's own returns) and the policy stays as it was: a fine-tuned imitation agent's critic
+    is untrained, and its advantages would be noise. 0: none. The rollouts count in
+    ``total_steps``."""
+    critic_warmup_lr: float = 1e-3
+    """Adam learning rate of the critic head during the warm-up."""
     checkpoint_interval: int = 50_000
     """Env steps between checkpoints (a final one is always written)."""
     eval_episodes: int = 100
@@ -107,6 +114,11 @@ class PPOConfig:
             raise ValueError(
                 f"num_minibatches ({self.num_minibatches}) must divide the {sequences} sequences "
                 "of a rollout (num_steps / seq_len * num_envs)"
+            )
+        if self.critic_warmup < 0 or self.critic_warmup >= self.num_updates:
+            raise ValueError(
+                f"critic_warmup must be in [0, {self.num_updates}) (the run's rollouts), "
+                f"got {self.critic_warmup}"
             )
         if self.kl_coef and not self.init_from:
             raise ValueError("kl_coef > 0 needs init_from (the policy to stay close to)")

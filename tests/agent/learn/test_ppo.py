@@ -75,6 +75,55 @@ def test_fine_tuning_starts_from_the_checkpoint_with_a_kl_term(tmp_path: Path) -
         build_agent(cfg, num_actions=5)
 
 
+def test_critic_warmup_fits_the_value_head_and_leaves_the_policy_alone() -> None:
+    cfg = tiny_ppo_config(seed=0, critic_warmup=4, total_steps=4 * 16 * 6)
+    envs = sync_envs([functools.partial(ChoiceEnv, max_steps=4)] * cfg.num_envs)
+    torch.manual_seed(cfg.seed)
+    agent = Agent(cfg.agent)
+    trainer = PPOTrainer(cfg, envs, agent)
+    trainer.reset_envs()
+    frozen = {n: p.detach().clone() for n, p in agent.named_parameters() if ".critic." not in n}
+    critic = {n: p.detach().clone() for n, p in agent.named_parameters() if ".critic." in n}
+    for _ in range(cfg.critic_warmup):
+        stats, _ = trainer.iteration()
+        assert stats["critic_warmup"] == 1.0 and "policy_loss" not in stats
+    for name, param in agent.named_parameters():
+        if name in frozen:
+            assert torch.equal(param, frozen[name]), name  # the policy did not move
+        else:
+            assert not torch.equal(param, critic[name]), name
+        assert param.requires_grad, name  # every parameter trains again afterwards
+    stats, _ = trainer.iteration()  # then PPO proper: the policy moves
+    assert "policy_loss" in stats
+    assert any(not torch.equal(p, frozen[n]) for n, p in agent.named_parameters() if n in frozen)
+    envs.close()
+    with pytest.raises(ValueError, match="critic_warmup"):
+        tiny_ppo_config(critic_warmup=6, total_steps=4 * 16 * 6)
+
+
+def test_critic_update_fits_the_returns_of_a_rollout() -> None:
+    from agent.learn.ppo import critic_update
+    from agent.rollout.storage import compute_gae
+
+    cfg = tiny_ppo_config(seed=0)
+    envs = sync_envs([functools.partial(ChoiceEnv, max_steps=4)] * cfg.num_envs)
+    torch.manual_seed(cfg.seed)
+    agent = Agent(cfg.agent)
+    trainer = PPOTrainer(cfg, envs, agent)
+    trainer.reset_envs()
+    rollout, _ = trainer.collector.collect(agent)
+    envs.close()
+    rollout.advantages, rollout.returns = compute_gae(
+        rollout.rewards, rollout.values, rollout.dones, rollout.last_value, cfg.gamma,
+        cfg.gae_lambda,
+    )  # fmt: skip
+    rng = np.random.default_rng(0)
+    losses = [critic_update(agent, trainer.critic_optimizer, rollout, cfg, rng)["value_loss"]
+              for _ in range(6)]  # fmt: skip
+    assert losses[-1] < 0.9 * losses[0], losses  # the critic learns the policy's returns
+    assert all(b <= a for a, b in zip(losses, losses[1:], strict=False)), losses
+
+
 def test_aux_losses_join_the_update(make_config) -> None:
     from agent.learn.ppo import AUX_LABELS, ppo_update
     from agent.rollout.storage import Rollout
