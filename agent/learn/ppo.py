@@ -27,6 +27,7 @@ from agent.model.aux import aux_losses
 from agent.rollout.collector import RolloutCollector
 from agent.rollout.storage import Rollout, compute_gae
 from agent.utils.device import resolve_device
+from agent.utils.seeds import online_training_seed
 
 AUX_LABELS: tuple[str, ...] = (
     "target_visible", "target_bearing", "target_distance", "visible_colors", "visible_shapes",
@@ -240,9 +241,12 @@ class PPOTrainer:
         return self.update * self.cfg.batch_steps
 
     def reset_envs(self) -> None:
-        """Reset every env with seeds derived from (seed, global_step) (a resume gets new ones)."""
+        """Reset every env with seeds derived from (seed, global_step) (a resume gets new ones),
+        in the training range: never a validation or final-evaluation layout."""
         seq = np.random.SeedSequence([self.cfg.seed, self.global_step])
-        self.collector.reset(list(seq.generate_state(self.cfg.num_envs) % 2**31))
+        self.collector.reset(
+            [online_training_seed(x) for x in seq.generate_state(self.cfg.num_envs)]
+        )
 
     def iteration(self) -> tuple[dict[str, float], list[dict[str, Any]]]:
         """Collect one rollout and update on it; returns (statistics, ended episodes)."""

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from agent.model.config import AgentConfig
 from agent.utils.configs import Split, from_values, parse_flags
+from agent.utils.seeds import LEVER_SEED
 
 RENAMED = {"learning_rate": "lr", "max_grad_norm": "grad_clip", "torch_threads": "threads",
            "run_dir": "out"}  # fmt: skip
@@ -84,8 +85,9 @@ class PPOConfig:
     """Env steps between checkpoints (a final one is always written)."""
     eval_episodes: int = 100
     """Greedy evaluation episodes at the end (0: none)."""
-    eval_seed: int = 100_000
-    """Env seed of the first evaluation episode."""
+    eval_seed: int = LEVER_SEED
+    """Env seed of the first evaluation episode (default: validation layouts; report final
+    figures with ``miniground eval``, whose default is the final-evaluation range)."""
     out: str = ""
     """Run directory; default runs/ppo__<seed>__<timestamp>."""
     threads: int = 1

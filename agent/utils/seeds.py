@@ -1,7 +1,7 @@
 """The three env-seed ranges, never mixed: training data, validation, final evaluation.
 
-- training data: demos (``seed .. seed + episodes - 1``, from 0), DAgger rollouts and captioned
-  grounding frames (from 3,000,000);
+- training data: demos (``seed .. seed + episodes - 1``, from 0), DAgger rollouts, captioned
+  grounding frames and PPO's env resets (from 3,000,000);
 - validation, where every lever, default and hyper-parameter is chosen: 1,000,000 .. 1,999,999
   (DAgger's keep-or-drop check starts at 1,000,000; lever comparisons at 1,100,000);
 - final evaluation, reported and never tuned on: 2,000,000 .. 2,999,999.
@@ -15,6 +15,8 @@ VALIDATION_SEEDS = range(1_000_000, 2_000_000)
 """Validation layouts: choose levers, defaults and hyper-parameters here."""
 FINAL_EVAL_SEEDS = range(2_000_000, 3_000_000)
 """Final-evaluation layouts: report them, never tune on them."""
+ONLINE_TRAINING_START = 3_000_000
+"""First seed of env layouts generated while training (DAgger, grounding frames, PPO)."""
 LEVER_SEED = 1_100_000
 """First validation seed of lever comparisons."""
 DEFAULT_EVAL_SEED = FINAL_EVAL_SEEDS.start
@@ -27,7 +29,7 @@ def seed_range_name(first: int, count: int) -> str:
     for name, rng in (("validation", VALIDATION_SEEDS), ("final evaluation", FINAL_EVAL_SEEDS)):
         if first in rng and last in rng:
             return name
-    if last < VALIDATION_SEEDS.start or first >= 3_000_000:
+    if last < VALIDATION_SEEDS.start or first >= ONLINE_TRAINING_START:
         return "training data"
     return "mixed"
 
@@ -46,3 +48,8 @@ def warn_if_training_seeds(first: int, count: int, demo_seeds: tuple[int, int] |
         )
         return True
     return False
+
+
+def online_training_seed(x: int) -> int:
+    """Map any non-negative integer into the training range above the other two (for PPO resets)."""
+    return ONLINE_TRAINING_START + int(x) % (2**31 - ONLINE_TRAINING_START)
