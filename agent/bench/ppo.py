@@ -4,6 +4,11 @@ Both use the same vector env, so the same worker processes. Raw: random actions 
 pipes (measured before and after PPO, averaged, as the machine's load drifts). PPO: whole
 iterations (rollout with the agent acting, GAE, the PPO update) with the configured model, after
 one warm-up iteration. ``ratio`` = PPO / raw (target >= 0.5 on the CPU).
+
+``--against sb3`` also runs Stable-Baselines3's PPO with the same settings (:mod:`agent.bench.sb3`),
+alternating with ours over ``--rounds`` rounds (target: ours >= 1.0x SB3's env-steps/s), and
+every run reports the learner's samples/s against a bare forward/backward of the same model and
+batches (:mod:`agent.bench.learner`, target >= 0.9).
 """
 
 from __future__ import annotations
@@ -62,26 +67,59 @@ def ppo_steps_per_second(cfg: PPOConfig, envs: Any, iterations: int) -> dict[str
         collect, update = collect + stats["collect_s"], update + stats["update_s"]
     seconds = time.perf_counter() - start
     steps = iterations * cfg.batch_steps
+    from agent.bench.sb3 import our_flops_per_frame
+
     return {
         "steps_per_second": steps / seconds,
         "collect_share": collect / seconds,
         "update_share": update / seconds,
         "num_parameters": agent.num_parameters(),
+        "flops_per_frame": our_flops_per_frame(agent, cfg.env_kwargs()),
     }
 
 
-def run(cfg: PPOConfig, raw_steps: int, iterations: int) -> dict[str, Any]:
-    """Measure raw and PPO env-steps/s on one vector env; return the figures."""
+def run(
+    cfg: PPOConfig, raw_steps: int, iterations: int, against: str = "raw", rounds: int = 1
+) -> dict[str, Any]:
+    """Measure raw and PPO env-steps/s on one vector env (and SB3's PPO when ``against`` is
+    "sb3", alternating with ours over ``rounds``); return the figures."""
+    from agent.bench.learner import learner_efficiency
+
+    if against == "sb3":
+        from agent.bench.sb3 import require_sb3, sb3_steps_per_second
+
+        require_sb3()  # fail before any measurement
     torch.set_num_threads(cfg.threads)
     envs = make_vector_env(cfg.task, cfg.num_envs, cfg.env_kwargs(), cfg.context)
+    ours, theirs = [], []
     try:
         raw_before = raw_steps_per_second(envs, raw_steps, cfg.seed)
-        ppo = ppo_steps_per_second(cfg, envs, iterations)
+        for _ in range(rounds):
+            ours.append(ppo_steps_per_second(cfg, envs, iterations))
+            if against == "sb3":
+                theirs.append(sb3_steps_per_second(cfg, iterations))
+        learner = learner_efficiency(cfg, envs)
         torch.set_num_threads(cfg.threads)
         raw_after = raw_steps_per_second(envs, raw_steps, cfg.seed + 1)
     finally:
         close_envs(envs)
     raw = (raw_before + raw_after) / 2
+    ppo = dict(ours[0], steps_per_second=float(np.median([o["steps_per_second"] for o in ours])))
+    result = _result(cfg, raw, raw_before, raw_after, ppo)
+    result.update(learner, rounds=rounds, ppo_rounds=[o["steps_per_second"] for o in ours])
+    if theirs:
+        sps = float(np.median([t["steps_per_second"] for t in theirs]))
+        result["sb3"] = dict(theirs[0], steps_per_second=sps,
+                             rounds=[t["steps_per_second"] for t in theirs])  # fmt: skip
+        result["ratio_vs_sb3"] = ppo["steps_per_second"] / sps
+        result["target_ratio_vs_sb3"] = 1.0
+    return result
+
+
+def _result(
+    cfg: PPOConfig, raw: float, raw_before: float, raw_after: float, ppo: dict[str, Any]
+) -> dict[str, Any]:
+    """The figures of one run, without the optional comparisons."""
     return {
         "task": cfg.task,
         "env": cfg.env_kwargs(),
@@ -97,6 +135,7 @@ def run(cfg: PPOConfig, raw_steps: int, iterations: int) -> dict[str, Any]:
         "collect_share": ppo["collect_share"],
         "update_share": ppo["update_share"],
         "num_parameters": ppo["num_parameters"],
+        "flops_per_frame": ppo["flops_per_frame"],
         "torch_threads": [cfg.threads, cfg.update_threads],
     }
 
@@ -120,7 +159,24 @@ def format_report(r: dict[str, Any]) -> str:
             f"{r['collect_share']:.0%}, update {r['update_share']:.0%})",
         ),  # fmt: skip
         ("ratio PPO / raw", f"{r['ratio']:.2f}  ({verdict} the target >= {r['target_ratio']})"),
+        ("model FLOPs per frame", f"{r['flops_per_frame'] / 1e6:.1f} M"),
+        (
+            "learner samples/s",
+            f"{r['learner_samples_per_second']:.0f} against {r['bare_samples_per_second']:.0f} "
+            f"for a bare forward/backward: {r['learner_ratio']:.2f} (target >= "
+            f"{r['learner_target_ratio']})",
+        ),  # fmt: skip
     ]
+    if "sb3" in r:
+        sb3 = r["sb3"]
+        rows += [
+            (f"SB3 {sb3['version']} env-steps/s", f"{sb3['steps_per_second']:.0f}  "
+             f"(ours {r['ppo_steps_per_second']:.0f}; medians of {r['rounds']} rounds)"),
+            ("SB3 policy", f"{sb3['policy']}: {sb3['num_parameters']:,} parameters, "
+             f"{sb3['flops_per_frame'] / 1e6:.1f} M FLOPs per frame"),
+            ("ratio ours / SB3", f"{r['ratio_vs_sb3']:.2f}  (target >= "
+             f"{r['target_ratio_vs_sb3']})"),
+        ]  # fmt: skip
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
@@ -136,9 +192,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--raw-steps", type=int, default=2000, help="raw env steps per measure")
     parser.add_argument("--iterations", type=int, default=3, help="timed PPO iterations")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON here")
+    parser.add_argument(
+        "--against",
+        choices=("raw", "sb3"),
+        default="raw",
+        help="sb3: also run Stable-Baselines3's PPO with the same settings",
+    )
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="alternating rounds of ours and SB3 (medians)")  # fmt: skip
     args, overrides = parser.parse_known_args(argv)
+    if args.rounds < 1 or args.iterations < 1 or args.raw_steps < 1:
+        parser.error("--rounds, --iterations and --raw-steps must be >= 1")
     cfg = load_config(PPOConfig, args.config, overrides)
-    result = run(cfg, args.raw_steps, args.iterations)
+    rounds = args.rounds if args.against == "sb3" else 1
+    result = run(cfg, args.raw_steps, args.iterations, args.against, rounds)
     print(format_report(result))
     if args.json:
         from agent.utils.io import atomic_write_json
