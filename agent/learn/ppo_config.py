@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from agent.model.config import AgentConfig
 from agent.utils.configs import Split, from_values, parse_flags
+from agent.utils.machine import cpu_cores, ppo_parallelism
 from agent.utils.seeds import LEVER_SEED
 
 RENAMED = {"learning_rate": "lr", "max_grad_norm": "grad_clip", "torch_threads": "threads",
@@ -34,8 +35,9 @@ class PPOConfig:
     """Seed of python, numpy, torch and the envs."""
     total_steps: int = 200_000
     """Env steps to train for (rounded up to whole rollouts)."""
-    num_envs: int = 4
-    """Parallel envs, one worker process each."""
+    num_envs: int = 0
+    """Parallel envs, one worker process each (0: one per core, 4 to 16; see
+    :func:`agent.utils.machine.ppo_parallelism`)."""
     num_steps: int = 128
     """Steps per env in one rollout."""
     seq_len: int = 32
@@ -92,9 +94,9 @@ class PPOConfig:
     """Run directory; default runs/ppo__<seed>__<timestamp>."""
     threads: int = 1
     """Learner threads while envs step (the workers need the other cores)."""
-    update_threads: int = 1
-    """Learner threads during the update (2 helps only on idle cores: on a loaded 2-core
-    machine, 2 threads made the update 15x slower)."""
+    update_threads: int = 0
+    """Learner threads during the update (0: the cores, up to 8, but 1 below 4 cores: on a
+    loaded 2-core machine, 2 threads made the update 15x slower)."""
     context: Literal["forkserver", "spawn"] = "forkserver"
     """Start method of the env workers: 'forkserver' or 'spawn'."""
     step_timeout: float = 300.0
@@ -105,6 +107,10 @@ class PPOConfig:
     """The agent's network (ignored with init_from or on resume: the checkpoint's is used)."""
 
     def __post_init__(self) -> None:
+        if self.num_envs == 0 or self.update_threads == 0:  # 0: chosen from the machine
+            envs, update_threads = ppo_parallelism(cpu_cores())
+            self.num_envs = self.num_envs or envs
+            self.update_threads = self.update_threads or update_threads
         for name in ("total_steps", "num_envs", "num_steps", "seq_len", "num_minibatches",
                      "update_epochs", "checkpoint_interval"):  # fmt: skip
             if getattr(self, name) < 1:
