@@ -111,6 +111,7 @@ class QuickstartConfig:
 def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any]:
     """Run every stage; return the summary (also written to ``summary.json``)."""
     from agent.eval.evaluation import run_eval
+    from agent.eval.html_report import write_html_report
     from agent.eval.report import eval_info, format_table, format_targets, write_report
     from agent.rollout.demos import generate_demos
 
@@ -187,6 +188,9 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
                      task=config.task, episodes=config.eval.episodes)  # fmt: skip
     write_report(run_dir / "eval", info)
     stage("eval", t0)
+    t0 = time.perf_counter()
+    write_html_report(run_dir, info)  # report.html: tables, grids and rollout videos in one page
+    stage("report", t0)
 
     videos: list[str] = []
     if config.record.episodes > 0:
