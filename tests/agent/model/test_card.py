@@ -1,4 +1,4 @@
-"""Model cards: every saved agent directory gets a README.md with config, data, seeds and figures."""
+"""Model cards: each saved agent directory gets a README.md: config, data, seeds, figures."""
 
 from __future__ import annotations
 
