@@ -255,7 +255,8 @@ def record_videos(
     seeds = [int(e["seed"]) for e in episodes]
     paths = record_episodes(
         result["policy"], info["task"], len(seeds), out_dir, split=result["split"],
-        env_kwargs=env_kwargs, seeds=seeds, grid=False, progress=False, subprocess=True,
+        env_kwargs=env_kwargs, seeds=seeds, sample=bool(info.get("sample", False)), grid=False,
+        progress=False, subprocess=True,
     )  # fmt: skip
     videos = []
     for path, e in zip(paths, episodes, strict=True):
