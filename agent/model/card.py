@@ -151,8 +151,8 @@ def render_card(checkpoint: Path, config: AgentConfig, num_parameters: int | Non
 
 A language-grounded agent for MiniWorld: it reads an instruction and egocentric camera
 frames and acts{size}. Text encoder `{config.text_encoder}`, `{config.fusion}` fusion,
-`{config.memory}` memory, {config.num_actions} actions, {config.obs_width}x{config.obs_height}
-frames.
+`{config.memory}` memory, {config.num_actions} actions, frames of
+{config.obs_width}x{config.obs_height} pixels.
 
 ## Use
 
