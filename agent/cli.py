@@ -34,6 +34,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "exact (id-pass) visibility against the geometric test, and their cost",
     ),
     "demos": ("agent.scripts.demos:main", "generate sharded expert demonstrations"),
+    "export minari": (
+        "agent.scripts.export_minari:main",
+        "write a demos directory as a Minari dataset (minari.load_dataset opens it)",
+    ),
     "train ppo": (
         "agent.scripts.train_ppo:main",
         "recurrent PPO on parallel envs, from scratch or a checkpoint",

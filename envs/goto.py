@@ -75,8 +75,11 @@ class GoToObjectEnv(MiniGroundEnv):
         return super()._max_distractors()
 
     def _choose_objects(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-        combos = target_combos(self.split)
-        target = combos[int(self.np_random.integers(len(combos)))]
+        if self._choice is not None:
+            target = self._choice.objects[0]
+        else:
+            combos = target_combos(self.split)
+            target = combos[int(self.np_random.integers(len(combos)))]
         candidates = None
         if self.hard_negatives:
             candidates = [

@@ -10,10 +10,12 @@ import gymnasium as gym
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """A registered task: its entry point and a one-line description."""
+    """A registered task: its entry point, a one-line description and its default step limit."""
 
     entry_point: str
     description: str
+    max_steps: int = 200
+    """``max_episode_steps`` of the spec; the env class's ``default_max_steps`` (tested)."""
 
 
 TASKS: dict[str, TaskSpec] = {
@@ -32,14 +34,17 @@ TASKS: dict[str, TaskSpec] = {
     "MiniGround/PutNext-v0": TaskSpec(
         "envs.putnext:PutNextEnv",
         "put one named object next to another, 3 distractors (5 actions)",
+        max_steps=400,
     ),
     "MiniGround/GoToObjectMultiRoom-v0": TaskSpec(
         "envs.multiroom:MultiRoomGoToEnv",
         "go to the named object in a 2x2 block of rooms; it may start out of view",
+        max_steps=500,
     ),
     "MiniGround/Sequence-v0": TaskSpec(
         "envs.sequence:SequenceEnv",
         "go to one named object, then another, in order, 3 distractors",
+        max_steps=400,
     ),
 }
 
@@ -59,13 +64,32 @@ def check_task(task_id: str) -> str:
 
 
 def register_all() -> None:
-    """Register every task with Gymnasium (idempotent)."""
+    """Register every task with Gymnasium (idempotent), with its ``max_episode_steps``."""
     for task_id, spec in TASKS.items():
         if task_id not in gym.registry:
-            gym.register(id=task_id, entry_point=spec.entry_point, kwargs={"task_id": task_id})
+            gym.register(
+                id=task_id,
+                entry_point=spec.entry_point,
+                kwargs={"task_id": task_id},
+                max_episode_steps=spec.max_steps,
+            )
 
 
 def make(task_id: str, **kwargs: Any) -> gym.Env:
-    """``gymnasium.make`` for a MiniGround id, with a clear error for an unknown one."""
+    """``gymnasium.make`` for a MiniGround id, with a clear error for an unknown one.
+
+    The env's own step limit (``max_steps``) and the spec's ``max_episode_steps`` (Gymnasium's
+    ``TimeLimit``) are kept equal: either keyword sets both. Plain ``gymnasium.make`` with a
+    non-default ``max_steps`` must be given the same ``max_episode_steps``.
+    """
     check_task(task_id)
+    steps = kwargs.get("max_steps")
+    limit = kwargs.pop("max_episode_steps", None)
+    if steps is not None and limit is not None and int(steps) != int(limit):
+        raise ValueError(
+            f"max_steps={steps} and max_episode_steps={limit} disagree; pass one of them"
+        )
+    if steps is not None or limit is not None:
+        kwargs["max_steps"] = int(steps if steps is not None else limit)
+        kwargs["max_episode_steps"] = kwargs["max_steps"]
     return gym.make(task_id, **kwargs)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from envs import labels, masks, navigation
+from envs import choice, labels, masks, navigation
 from envs.language import (
     COLORS,
     SHAPES,
@@ -204,8 +204,13 @@ class MiniGroundEnv(mw.MiniWorldEnv):
     def _two_named(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
         """Two distinct named objects from the split's target pairs, then the distractors."""
         combos = target_combos(self.split)
-        i, j = self.np_random.choice(len(combos), size=2, replace=False)
-        named = [combos[int(i)], combos[int(j)]]
+        named = list(self._choice.objects) if self._choice else []
+        if not named:
+            i, j = self.np_random.choice(len(combos), size=2, replace=False)
+            named = [combos[int(i)], combos[int(j)]]
+        elif len(named) == 1:  # the second is drawn among the split's other target pairs
+            rest = [c for c in combos if c != named[0]]
+            named.append(rest[int(self.np_random.integers(len(rest)))])
         return named, self._sample_distractors(named)
 
     def _sample_distractors(
@@ -228,7 +233,10 @@ class MiniGroundEnv(mw.MiniWorldEnv):
         self.objects = self.named + [make_object(c, s) for c, s in distractors]
         order = self.np_random.permutation(len(self.objects))
         self._place_all([self.objects[int(i)] for i in order])
-        self.instruction = sample_instruction(self.family, self.split, self.np_random, tuple(named))
+        chosen = self._choice.instruction if self._choice else None
+        self.instruction = chosen or sample_instruction(
+            self.family, self.split, self.np_random, tuple(named)
+        )
 
     def _sample_point(self, margin: float) -> np.ndarray:
         rects = self._room_rects()
@@ -286,7 +294,11 @@ class MiniGroundEnv(mw.MiniWorldEnv):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Start an episode; ``reset(seed=s)`` reproduces layout, instruction and first image."""
+        """Start an episode; ``reset(seed=s)`` reproduces layout, instruction and first image.
+
+        ``options`` may choose the target or the mission text (see ``envs.choice``).
+        """
+        self._choice = choice.resolve(options, self.family, self.split, self.num_named)
         self.stage = 0
         self.outcome = None
         self.reached: Entity | None = None
@@ -294,7 +306,7 @@ class MiniGroundEnv(mw.MiniWorldEnv):
         self.path_length = 0.0
         self._fields: dict[Any, tuple[navigation.Grid, np.ndarray]] = {}
         self._object_list_key: tuple | None = None  # new entities: recompile their display list
-        image, _ = super().reset(seed=seed, options=options)
+        image, _ = super().reset(seed=seed)
         if self.instruction is None:  # the first reset, inside MiniWorldEnv.__init__
             return {"image": image, "mission": ""}, {}
         self.start_pos = self.agent.pos.copy()

@@ -184,6 +184,7 @@ def record_episodes(
     device: str = "cpu",
     progress: bool = True,
     subprocess: bool = False,
+    seeds: list[int] | None = None,
 ) -> list[Path]:
     """Record ``episodes`` seeded episodes (env seed ``seed + i``) as MP4s in ``out_dir``.
 
@@ -203,6 +204,7 @@ def record_episodes(
         device: torch device of a learned agent.
         progress: show a progress bar.
         subprocess: record in a fresh spawned process (when this one already has an env).
+        seeds: the env seed of each episode (``episodes`` of them) instead of ``seed + i``.
 
     Returns:
         The written paths: episode MP4s, then GIFs, then the grid video.
@@ -211,12 +213,15 @@ def record_episodes(
     check_split(split)
     if episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
+    seeds = [seed + i for i in range(episodes)] if seeds is None else [int(s) for s in seeds]
+    if len(seeds) != episodes:
+        raise ValueError(f"got {len(seeds)} seeds for {episodes} episodes")
     if subprocess:
         ctx = mp.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(1, mp_context=ctx) as pool:
             return pool.submit(
                 record_episodes, policy_spec, task, episodes, out_dir, seed, split, gif,
-                attention, env_kwargs, sample, grid, fps, device, False, False,
+                attention, env_kwargs, sample, grid, fps, device, False, False, seeds,
             ).result()  # fmt: skip
     agent = check_policy(policy_spec, task, device)
     out = Path(out_dir)
@@ -228,7 +233,7 @@ def record_episodes(
         policy = make_policy(policy_spec, env, sample, device, agent)
         with one_torch_thread(agent is not None):
             for i in tqdm(range(episodes), desc="record", unit="ep", disable=not progress):
-                name, frames = _record_one(env, policy, i, seed + i, out, attention, gif, fps)
+                name, frames = _record_one(env, policy, i, seeds[i], out, attention, gif, fps)
                 videos.append(out / f"{name}.mp4")
                 if gif:
                     gifs.append(_gif(frames, out / f"{name}.gif", fps))

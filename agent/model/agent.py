@@ -28,6 +28,7 @@ from torch import nn
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 from agent.model.aux import AUX_HEADS
+from agent.model.card import write_card
 from agent.model.config import AgentConfig
 from agent.model.perception import Perception
 from agent.model.text import TextEncoding
@@ -220,7 +221,7 @@ class Agent(nn.Module):
         }
 
     def save_pretrained(self, path: str | os.PathLike) -> Path:
-        """Write config.json, model.safetensors and the tokenizer files into ``path``."""
+        """Write config.json, model.safetensors, the tokenizer files and README.md (model card)."""
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         tmp = path / f".{WEIGHTS_FILE}.tmp{os.getpid()}"
@@ -233,6 +234,7 @@ class Agent(nn.Module):
                 os.replace(f, path / f.name)
         finally:
             shutil.rmtree(tok_dir, ignore_errors=True)
+        write_card(path, self.config, self.num_parameters())  # README.md: the model card
         tmp = path / f".{CONFIG_FILE}.tmp{os.getpid()}"
         tmp.write_text(json.dumps(self.config.to_dict(), indent=2) + "\n")
         os.replace(tmp, path / CONFIG_FILE)  # last: a complete config marks a complete checkpoint

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from agent.eval.evaluation import EvaluationWorkerError, run_eval
+from agent.eval.html_report import VIDEOS_PER_KIND, write_html_report
 from agent.eval.policies import BASELINES, PolicySpec
 from agent.eval.report import eval_info, format_table, format_targets, write_report
 from agent.utils.runs import make_run_dir
@@ -25,8 +26,8 @@ from envs.registration import DEFAULT_TASK, check_task
 EVAL_HELP = (
     "Evaluate checkpoints and baselines on one task and one or more splits: success rate (Wilson "
     "95% interval), SPL, outcomes, grounding accuracy, wrong-object confusion and episode length. "
-    "Writes eval_info.json, eval.csv, episodes.csv and eval.png. Learned agents act greedily "
-    "(argmax) unless --sample; episode i runs with env seed --seed + i whatever --workers."
+    "Writes eval_info.json, eval.csv, episodes.csv, eval.png and report.html. Learned agents act "
+    "greedily (argmax) unless --sample; episode i runs with env seed --seed + i whatever --workers."
 )
 
 
@@ -70,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=int, default=None, help="override the task's step limit")
     p.add_argument("--device", default="cpu", help="torch device of learned agents")
     p.add_argument("--out", default=None, help="output folder (default runs/eval__<time>)")
+    p.add_argument("--report-videos", type=int, default=VIDEOS_PER_KIND, metavar="N",
+                   help="successes and failures each shown in report.html (0: none)")  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -87,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
     if args.seed < 0:
         raise ValueError(f"--seed must be >= 0, got {args.seed}")
+    if args.report_videos < 0:
+        raise ValueError(f"--report-videos must be >= 0, got {args.report_videos}")
     env_kwargs = {} if args.max_steps is None else {"max_steps": args.max_steps}
     for spec in specs:
         if isinstance(spec, Path):
@@ -107,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         env_kwargs=env_kwargs, wall_seconds=round(time.perf_counter() - start, 2),
     )  # fmt: skip
     paths = write_report(out, info)
+    paths["html"] = write_html_report(out, info, args.report_videos, env_kwargs)
     print(
         f"{args.task}, {args.episodes} episodes per row, seeds {args.seed}.. "
         f"({seed_range_name(args.seed, args.episodes)} range)"

@@ -111,7 +111,9 @@ class QuickstartConfig:
 def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any]:
     """Run every stage; return the summary (also written to ``summary.json``)."""
     from agent.eval.evaluation import run_eval
+    from agent.eval.html_report import write_html_report
     from agent.eval.report import eval_info, format_table, format_targets, write_report
+    from agent.model.card import write_card
     from agent.rollout.demos import generate_demos
 
     run_dir = Path(config.out) if config.out else make_run_dir("quickstart")
@@ -187,6 +189,10 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
                      task=config.task, episodes=config.eval.episodes)  # fmt: skip
     write_report(run_dir / "eval", info)
     stage("eval", t0)
+    t0 = time.perf_counter()
+    write_html_report(run_dir, info)  # report.html: tables, grids and rollout videos in one page
+    write_card(agent_dir, num_parameters=trainer.agent.num_parameters())  # now with the figures
+    stage("report", t0)
 
     videos: list[str] = []
     if config.record.episodes > 0:

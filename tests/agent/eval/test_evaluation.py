@@ -95,7 +95,7 @@ def test_eval_command_outputs(tmp_path: Path) -> None:
     out = tmp_path / "run"
     argv = ["--policy", "random", "--policy", "expert", "--episodes", "2", "--workers", "1",
             "--split", "train,heldout_combos", "--max-steps", "30", "--out", str(out),
-            "--quiet"]  # fmt: skip
+            "--quiet", "--report-videos", "0"]  # fmt: skip
     assert eval_main(argv) == 0
     info = json.loads((out / "eval_info.json").read_text())
     assert info["command"].startswith("miniground eval --policy random")
@@ -126,6 +126,7 @@ def test_eval_command_outputs(tmp_path: Path) -> None:
     assert len(rows) == 4 and rows[0]["label"] == "random"
     assert len(list(csv.DictReader((out / "episodes.csv").open()))) == 8
     assert (out / "eval.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<h2>Summary</h2>" in (out / "report.html").read_text()
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
 
 

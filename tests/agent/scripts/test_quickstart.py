@@ -79,6 +79,8 @@ def test_quickstart_runs_end_to_end(tmp_path: Path) -> None:
     assert summary["results"]["train"]["episodes"] == 2
     assert (out / "eval" / "eval_info.json").exists()
     assert list((out / "videos").glob("*.mp4"))
+    assert "<h2>Rollouts</h2>" in (out / "report.html").read_text()
+    assert (out / "agent" / "README.md").is_file()  # the model card
     probe = summary["grounding_probe"]
     assert set(probe) == {"train", "heldout_combos"}
     assert 0.0 <= probe["heldout_combos"]["balanced_accuracy"] <= 1.0
