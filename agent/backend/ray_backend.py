@@ -110,10 +110,9 @@ class RayBackend(Backend):
         fresh_process: bool = False,
     ) -> Iterator[tuple[int, Any]]:
         ray = self.ray
-        task = ray.remote(_call).options(
-            num_cpus=1, max_retries=self.retries, max_calls=1 if fresh_process else 0,
-            name=f"miniground:{what}",
-        )  # fmt: skip
+        task = ray.remote(
+            num_cpus=1, max_retries=self.retries, max_calls=1 if fresh_process else 0
+        )(_call).options(name=f"miniground:{what}")
         shared_ref = ray.put(shared)
         index = {task.remote(fn, shared_ref, job): i for i, job in enumerate(jobs)}
         pending = list(index)
