@@ -87,7 +87,7 @@ def test_eval_on_ray_gives_the_local_records(ray_cluster, checkpoint: Path) -> N
     """A checkpoint (shipped to the workers as files), its control and a baseline."""
     kwargs = dict(episodes=5, seed=2_000_000, env_kwargs={"max_steps": 12}, progress=False,
                   controls=True)  # fmt: skip
-    specs, splits = [checkpoint, "random"], ["train", "heldout_combos"]
+    specs, splits = [checkpoint, "random"], ["heldout_combos"]
     local = evaluate_many(specs, TASK, splits, workers=1, **kwargs)
     on_ray = evaluate_many(specs, TASK, splits, workers=2, backend=RayBackend(), **kwargs)
     assert on_ray == local
