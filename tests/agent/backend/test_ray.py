@@ -83,15 +83,16 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_eval_on_ray_gives_the_local_records(ray_cluster, checkpoint: Path) -> None:
     """A checkpoint (shipped to the workers as files), its control and a baseline."""
-    kwargs = dict(episodes=5, seed=2_000_000, env_kwargs={"max_steps": 12}, progress=False,
+    kwargs = dict(episodes=3, seed=2_000_000, env_kwargs={"max_steps": 12}, progress=False,
                   controls=True)  # fmt: skip
     specs, splits = [checkpoint, "random"], ["heldout_combos"]
     local = evaluate_many(specs, TASK, splits, workers=1, **kwargs)
     on_ray = evaluate_many(specs, TASK, splits, workers=2, backend=RayBackend(), **kwargs)
     assert on_ray == local
-    assert [r["episode"] for r in on_ray[0]] == [0, 1, 2, 3, 4]
+    assert [r["episode"] for r in on_ray[0]] == [0, 1, 2]
 
 
 def test_a_killed_eval_worker_loses_no_episode(ray_cluster, tmp_path: Path) -> None:
@@ -111,6 +112,7 @@ def test_a_killed_eval_worker_loses_no_episode(ray_cluster, tmp_path: Path) -> N
     assert sorted((r for _, records in got for r in records), key=lambda r: r["episode"]) == local
 
 
+@pytest.mark.slow
 def test_rollout_actors_join_segments_and_a_dead_actor_is_named(ray_cluster) -> None:
     from agent.model.agent import Agent
     from agent.rollout.ray_actors import RayRolloutPool
