@@ -110,6 +110,8 @@ class RayBackend(Backend):
         fresh_process: bool = False,
     ) -> Iterator[tuple[int, Any]]:
         ray = self.ray
+        if not ray.cluster_resources().get("CPU"):  # every task asks for one: none would start
+            raise BackendError("the Ray cluster has no CPUs; start nodes with `ray start`")
         task = ray.remote(
             num_cpus=1, max_retries=self.retries, max_calls=1 if fresh_process else 0
         )(_call).options(name=f"miniground:{what}")
