@@ -29,6 +29,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "bench bc": ("agent.bench.bc:main", "BC trainer samples/s next to bare forward/backward"),
     "bench eval": ("agent.bench.eval:main", "wall time of a 200-episode evaluation"),
+    "bench backend": (
+        "agent.bench.backend:main",
+        "demos/s and eval episodes/s on local processes vs Ray, side by side",
+    ),
     "bench labels": (
         "agent.bench.labels:main",
         "exact (id-pass) visibility against the geometric test, and their cost",

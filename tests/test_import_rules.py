@@ -42,6 +42,11 @@ RULES: tuple[Rule, ...] = (
         "utils imports nothing else of ours",
     ),  # fmt: skip
     Rule(
+        "agent.backend",
+        ("agent.model", *LAYERS_ABOVE_MODEL, *TOP, "agent.cli", "envs", "policies"),
+        "backends run any job function: they import no model, task, learner or evaluator",
+    ),  # fmt: skip
+    Rule(
         "agent.model",
         (*LAYERS_ABOVE_MODEL, *TOP, "agent.cli"),
         "the model imports no data, rollout, learner, evaluator, bench or script",

@@ -41,24 +41,35 @@ def worker_env(task: str, env_kwargs: dict[str, Any]) -> Any:
     return _WORKER_ENV["env"]
 
 
-def write_shard(
-    path: str | os.PathLike, episodes: Episodes, seeds: Sequence[int]
-) -> dict[str, Any]:
-    """Write one shard and its checksummed sidecar; return the sidecar record."""
-    out = Path(path)
+def encode_shard(episodes: Episodes, seeds: Sequence[int]) -> tuple[bytes, dict[str, Any]]:
+    """A shard's file contents and its counts (what :func:`write_shard_data` needs)."""
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **episodes.to_arrays())
-    atomic_write_bytes(out, buffer.getvalue())
-    record = {
-        "file": out.name,
-        "sha256": sha256_file(out),
+    counts = {
         "episodes": episodes.num_episodes,
         "frames": episodes.num_frames,
         "seeds": [int(seeds[0]), int(seeds[-1]) + 1],
         "successes": int((episodes.outcomes == "success").sum()),
     }
+    return buffer.getvalue(), counts
+
+
+def write_shard_data(
+    path: str | os.PathLike, data: bytes, counts: dict[str, Any]
+) -> dict[str, Any]:
+    """Write an encoded shard and its checksummed sidecar; return the sidecar record."""
+    out = Path(path)
+    atomic_write_bytes(out, data)
+    record = {"file": out.name, "sha256": sha256_file(out), **counts}
     atomic_write_json(out.with_suffix(".json"), record)
     return record
+
+
+def write_shard(
+    path: str | os.PathLike, episodes: Episodes, seeds: Sequence[int]
+) -> dict[str, Any]:
+    """Write one shard and its checksummed sidecar; return the sidecar record."""
+    return write_shard_data(path, *encode_shard(episodes, seeds))
 
 
 def shard_done(path: Path) -> dict[str, Any] | None:

@@ -1,27 +1,25 @@
-"""Seeded evaluation episodes of a policy, in-process or in spawned worker processes.
+"""Seeded evaluation episodes of a policy, in-process, in spawned worker processes or on Ray.
 
 Episode ``i`` always runs with env seed ``seed + i`` and the same policy seed, whatever the number
-of workers: workers take disjoint episode indices, each in its own process with one MiniWorld env
-(``spawn``, never ``fork``), and records come back sorted by index. A worker that dies or fails is
-reported with a clear error, never waited on. Policy specs live in :mod:`agent.eval.policies`,
-the episode loop in :mod:`agent.rollout.episode`; :func:`run_eval` adds the aggregate metrics.
+of workers or the backend (:mod:`agent.backend`): jobs are disjoint chunks of episode indices,
+each run with one MiniWorld env in a worker process (``spawn``, never ``fork``, or a Ray task),
+and records come back sorted by index. A worker that dies or fails is reported with a clear
+error, never waited on (Ray retries a task whose worker was lost). Policy specs live in
+:mod:`agent.eval.policies`, the episode loop in :mod:`agent.rollout.episode`; :func:`run_eval`
+adds the aggregate metrics.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import multiprocessing as mp
-import queue as queue_mod
-import signal
-import time
-import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
+from agent.backend import Backend, LocalBackend, WorkerError
+from agent.backend.files import files_digest, pack_dir, unpack_dir
 from agent.eval.metrics import aggregate
 from agent.eval.policies import (
     PolicySpec,
@@ -36,11 +34,14 @@ from agent.utils.threads import one_torch_thread
 from envs.language import check_split
 from envs.registration import check_task
 
-DEATH_GRACE_S = 1.0
-"""Seconds a worker may be seen exited, without "done", before it is reported dead."""
+EVAL_CHUNK = 25
+"""Most episodes of one policy x split in one job on a backend that spreads work (Ray)."""
+
+_WORKER_AGENTS: dict[tuple[str, str], Any] = {}
+"""Agents a worker process loaded, by (checkpoint digest or path, device): loaded once."""
 
 
-class EvaluationWorkerError(RuntimeError):
+class EvaluationWorkerError(WorkerError):
     """An evaluation worker process died or raised an unexpected error."""
 
 
@@ -56,7 +57,24 @@ class _Job:
     control: bool = False
 
 
-def _run_episodes(job: _Job, indices: list[int], agent: Any = None) -> Iterator[Record]:
+@dataclasses.dataclass(frozen=True)
+class _Chunk:
+    """Episodes ``indices`` of job number ``job``: one backend job."""
+
+    job: int
+    indices: tuple[int, ...]
+
+
+@dataclasses.dataclass
+class _Shared:
+    """What every chunk reads: the jobs, and per checkpoint a loaded Agent (in-process), its
+    directory (workers on this machine) or its files (workers elsewhere)."""
+
+    jobs: list[_Job]
+    agents: dict[Any, Any]
+
+
+def _run_episodes(job: _Job, indices: Sequence[int], agent: Any = None) -> Iterator[Record]:
     """Records of episodes ``indices`` of ``job``, in order, with one env (closed after)."""
     env = make_env(job.task, job.split, **job.env_kwargs)
     if job.control:
@@ -71,90 +89,42 @@ def _run_episodes(job: _Job, indices: list[int], agent: Any = None) -> Iterator[
         env.close()
 
 
-def _run_jobs(
-    jobs: list[_Job], indices: list[int], agents: dict[Any, Any]
-) -> Iterator[tuple[int, Record]]:
-    """(job number, record) for episodes ``indices`` of every job, one env at a time."""
-    for j, job in enumerate(jobs):
-        for record in _run_episodes(job, indices, agents.get(job.spec)):
-            yield j, record
+def _agent_of(shared: _Shared, job: _Job) -> Any:
+    """The job's learned agent (None for a baseline), loaded at most once per process."""
+    source = shared.agents.get(job.spec)
+    if source is None or not isinstance(source, (Path, dict)):
+        return source
+    from agent.model.agent import Agent
+
+    key = (files_digest(source) if isinstance(source, dict) else str(source), job.device)
+    if key not in _WORKER_AGENTS:
+        path = unpack_dir(source) if isinstance(source, dict) else source
+        _WORKER_AGENTS[key] = Agent.from_pretrained(path, job.device)
+    return _WORKER_AGENTS[key]
 
 
-def _worker(wid: int, jobs: list[_Job], indices: list[int], results: Any) -> None:
-    """Spawned worker: stream ("record", wid, (job, rec)) messages, then ("done", wid)."""
-    try:
-        learned = [job for job in jobs if not is_baseline(job.spec)]
-        agents: dict[Any, Any] = {}
-        if learned:
-            from agent.model.agent import Agent
-
-            agents = {job.spec: Agent.from_pretrained(job.spec, job.device) for job in learned}
-        with one_torch_thread(bool(learned)):
-            for item in _run_jobs(jobs, indices, agents):
-                results.put(("record", wid, item))
-        results.put(("done", wid))
-    except BaseException as exc:  # noqa: BLE001 - report everything, then exit non-zero
-        results.put(("error", wid, isinstance(exc, ValueError), str(exc), traceback.format_exc()))
-        raise SystemExit(1) from exc
+def _eval_chunk(shared: _Shared, chunk: _Chunk) -> list[Record]:
+    """A backend job: the records of one chunk of episodes of one policy x split."""
+    job = shared.jobs[chunk.job]
+    agent = _agent_of(shared, job)
+    with one_torch_thread(agent is not None):  # a worker's arithmetic: exact invariance
+        return list(_run_episodes(job, chunk.indices, agent))
 
 
-def _death(wid: int, proc: Any, got: int, expected: int, what: str) -> EvaluationWorkerError:
-    code = proc.exitcode
-    how = f"exit code {code}"
-    if code is not None and code < 0:
-        with contextlib.suppress(ValueError):
-            how = f"signal {signal.Signals(-code).name}"
-    return EvaluationWorkerError(
-        f"evaluation worker {wid} (pid {proc.pid}) died ({how}) after {got} of its {expected} "
-        f"episodes of {what}; nothing was kept from this evaluation"
-    )
-
-
-def _supervise(
-    procs: list[Any], results: Any, expected: list[int], what: str, progress: bool = True
-) -> list[Record]:
-    """Collect records from running workers; raise (never hang) when one dies or fails."""
-    records: list[Record] = []
-    got = [0] * len(procs)
-    done: set[int] = set()
-    dead_since: dict[int, float] = {}
-    bar = tqdm(total=sum(expected), desc=what, unit="ep", disable=not progress, leave=False)
-    try:
-        while len(done) < len(procs):
-            try:
-                msg = results.get(timeout=0.5)
-            except queue_mod.Empty:
-                msg = None
-            if msg is not None:
-                kind, wid = msg[0], msg[1]
-                dead_since.pop(wid, None)
-                if kind == "record":
-                    records.append(msg[2])
-                    got[wid] += 1
-                    bar.update(1)
-                elif kind == "done":
-                    done.add(wid)
-                else:
-                    _, _, is_value_error, text, trace = msg
-                    if is_value_error:
-                        raise ValueError(f"evaluation worker {wid}: {text}")
-                    raise EvaluationWorkerError(
-                        f"evaluation worker {wid} ({what}) failed:\n{trace}"
-                    )
-            now = time.monotonic()
-            for wid, proc in enumerate(procs):
-                # A worker that exited without "done" is dead once its last messages had time
-                # to arrive (they are flushed before a process exits).
-                exited = wid not in done and proc.exitcode is not None
-                if exited and now - dead_since.setdefault(wid, now) > DEATH_GRACE_S:
-                    raise _death(wid, proc, got[wid], expected[wid], what)
-    finally:
-        bar.close()
-        for proc in procs:
-            if proc.is_alive() and len(done) < len(procs):
-                proc.terminate()
-            proc.join(timeout=10)
-    return records
+def _chunks(num_jobs: int, episodes: int, backend: Backend) -> list[_Chunk]:
+    """Episode chunks of every job: in this process one per job; on local workers one per job
+    and worker (worker w runs episodes w, w + K, ...); on Ray up to EVAL_CHUNK episodes each."""
+    if backend.in_process:
+        return [_Chunk(j, tuple(range(episodes))) for j in range(num_jobs)]
+    if backend.shares_files:
+        k = min(backend.workers, episodes)
+        return [_Chunk(j, tuple(range(w, episodes, k))) for j in range(num_jobs) for w in range(k)]
+    size = min(EVAL_CHUNK, -(-episodes // backend.workers))
+    return [
+        _Chunk(j, tuple(range(first, min(first + size, episodes))))
+        for j in range(num_jobs)
+        for first in range(0, episodes, size)
+    ]
 
 
 def evaluate_many(
@@ -169,13 +139,15 @@ def evaluate_many(
     device: str = "cpu",
     progress: bool = True,
     controls: bool = False,
+    backend: Backend | None = None,
 ) -> list[list[Record]]:
     """:func:`evaluate` for every policy x split with one set of workers (started once).
 
     Returns one record list per (policy, split) pair, policy-major: ``[p0/s0, p0/s1, p1/s0, ...]``.
     With ``controls``, each learned policy is followed by its instruction-free control
     (:class:`envs.wrappers.FixedMission`) on the same splits and seeds: ``[p0/s0, p0/s1,
-    p0-control/s0, p0-control/s1, p1/s0, ...]``.
+    p0-control/s0, p0-control/s1, p1/s0, ...]``. ``backend`` runs the chunks of episodes
+    (default: ``workers`` local processes); the records do not depend on it.
     """
     check_task(task)
     for split in splits:
@@ -186,13 +158,15 @@ def evaluate_many(
         raise ValueError(f"workers must be >= 1, got {workers}")
     if not policy_specs or not splits:
         raise ValueError("give at least one policy and one split")
+    backend = backend or LocalBackend(min(workers, episodes))
     jobs: list[_Job] = []
     agents: dict[Any, Any] = {}
     for spec in policy_specs:
         agent = check_policy(spec, task, device)  # fail fast: every checkpoint loads first
         key = spec if is_baseline(spec) else Path(spec)
         if agent is not None:
-            agents[key] = agent
+            agents[key] = (agent if backend.in_process else key if backend.shares_files
+                           else pack_dir(key))  # fmt: skip
         kwargs = env_kwargs_for(agent, env_kwargs)
         jobs += [_Job(key, task, split, int(seed), kwargs, sample, device) for split in splits]
         if controls and agent is not None:
@@ -205,26 +179,19 @@ def evaluate_many(
         if len(jobs) == 1
         else f"{len(policy_specs)} policies x {len(splits)} splits"
     )
-    workers = min(workers, episodes)
+    chunks = _chunks(len(jobs), episodes, backend)
     items: list[tuple[int, Record]] = []
-    if workers == 1:
-        bar = tqdm(total=episodes * len(jobs), desc=what, unit="ep", disable=not progress,
-                   leave=False)  # fmt: skip
-        with bar, one_torch_thread(bool(agents)):  # a worker's arithmetic: exact invariance
-            for item in _run_jobs(jobs, list(range(episodes)), agents):
-                items.append(item)
-                bar.update(1)
-    else:
-        ctx = mp.get_context("spawn")  # never fork: the parent may have imported miniworld
-        results = ctx.Queue()
-        shards = [list(range(w, episodes, workers)) for w in range(workers)]
-        procs = [
-            ctx.Process(target=_worker, args=(w, jobs, shard, results), daemon=True)
-            for w, shard in enumerate(shards)
-        ]
-        for proc in procs:
-            proc.start()
-        items = _supervise(procs, results, [len(s) * len(jobs) for s in shards], what, progress)
+    bar = tqdm(total=episodes * len(jobs), desc=what, unit="ep", disable=not progress,
+               leave=False)  # fmt: skip
+    try:
+        with bar:
+            for c, records in backend.run(_eval_chunk, chunks, _Shared(jobs, agents), "evaluation"):
+                items += [(chunks[c].job, record) for record in records]
+                bar.update(len(records))
+    except EvaluationWorkerError:
+        raise
+    except WorkerError as exc:
+        raise EvaluationWorkerError(f"{exc}\nnothing was kept from this evaluation") from exc
     grouped: list[list[Record]] = [[] for _ in jobs]
     for j, record in items:
         grouped[j].append(record)
@@ -242,6 +209,7 @@ def evaluate(
     sample: bool = False,
     device: str = "cpu",
     progress: bool = True,
+    backend: Backend | None = None,
 ) -> list[Record]:
     """Run ``episodes`` seeded episodes of a policy on ``task``/``split``; records by episode.
 
@@ -256,14 +224,16 @@ def evaluate(
         sample: sample a learned agent's actions instead of taking the argmax.
         device: torch device of a learned agent.
         progress: show a progress bar.
+        backend: where the episodes run (default: ``workers`` local processes).
 
     Raises:
         ValueError: bad task, split, counts or checkpoint (also from inside a worker).
         EvaluationWorkerError: a worker process died or failed unexpectedly.
     """
     return evaluate_many(
-        [policy_spec], task, [split], episodes, seed, workers, env_kwargs, sample, device, progress
-    )[0]
+        [policy_spec], task, [split], episodes, seed, workers, env_kwargs, sample, device, progress,
+        backend=backend,
+    )[0]  # fmt: skip
 
 
 def run_eval(
@@ -278,6 +248,7 @@ def run_eval(
     device: str = "cpu",
     progress: bool = True,
     controls: bool = False,
+    backend: Backend | None = None,
 ) -> list[dict[str, Any]]:
     """Evaluate every policy on every split; one result dict per pair (:mod:`agent.eval.report`).
 
@@ -286,7 +257,7 @@ def run_eval(
     """
     labels = [policy_label(s) for s in specs]
     grouped = evaluate_many(specs, task, splits, episodes, seed, workers, env_kwargs, sample,
-                            device, progress, controls)  # fmt: skip
+                            device, progress, controls, backend)  # fmt: skip
     results = []
     rows: list[tuple[PolicySpec, str, str, bool]] = []
     for spec, label in zip(specs, labels, strict=True):

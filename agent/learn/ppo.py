@@ -214,6 +214,8 @@ class PPOTrainer:
         agent: the agent to train (set to train mode).
         ref_agent: frozen initial policy for the KL term (None: no KL term).
         update: index of the first update (non-zero on resume).
+        collector: what collects the rollouts (default: a :class:`RolloutCollector` on ``envs``;
+            Ray: :class:`agent.rollout.ray_actors.RayRolloutPool`).
     """
 
     def __init__(
@@ -223,6 +225,7 @@ class PPOTrainer:
         agent: Agent,
         ref_agent: Agent | None = None,
         update: int = 0,
+        collector: Any = None,
     ) -> None:
         self.cfg, self.envs, self.agent, self.ref_agent = cfg, envs, agent.train(), ref_agent
         self.optimizer = torch.optim.Adam(agent.parameters(), lr=cfg.lr, eps=1e-5)
@@ -232,7 +235,7 @@ class PPOTrainer:
         self.rng = np.random.default_rng(cfg.seed)
         self.update = update
         keys = AUX_LABELS if cfg.aux_weight > 0 else ()
-        self.collector = RolloutCollector(envs, cfg.num_steps, cfg.step_timeout, keys)
+        self.collector = collector or RolloutCollector(envs, cfg.num_steps, cfg.step_timeout, keys)
         self.ref_memory = None if ref_agent is None else ref_agent.initial_memory(cfg.num_envs)
 
     @property

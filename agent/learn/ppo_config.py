@@ -103,6 +103,13 @@ class PPOConfig:
     """Seconds an env worker may take for one step before it counts as hung."""
     device: str = "cpu"
     """Learner device: 'cpu', 'cuda' or 'auto'."""
+    backend: Literal["local", "ray"] = "local"
+    """Where the envs run: 'local' (worker processes here) or 'ray' (rollout actors on a Ray
+    cluster, one per node, with a CPU copy of the policy; the learner stays here)."""
+    address: str = ""
+    """Ray cluster address (backend 'ray'); empty: $RAY_ADDRESS, else a local Ray instance."""
+    ray_actors: int = 0
+    """Rollout actors with backend 'ray' (0: one per node, each with one CPU per env)."""
     agent: AgentConfig = field(default_factory=AgentConfig)
     """The agent's network (ignored with init_from or on resume: the checkpoint's is used)."""
 

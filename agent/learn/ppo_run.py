@@ -90,14 +90,23 @@ def train(
     from torch.utils.tensorboard import SummaryWriter
     from tqdm import tqdm
 
+    if cfg.address and cfg.backend != "ray":
+        raise ValueError("address needs backend 'ray'")
     run_dir = Path(cfg.out) if cfg.out else make_run_dir("ppo", cfg.seed)
     ckpt = latest_checkpoint(run_dir) if resume else None
     seed_everything(cfg.seed)
-    envs = make_vector_env(cfg.task, cfg.num_envs, cfg.env_kwargs(), cfg.context, env_fn)
+    envs = pool = None
+    if cfg.backend == "local":
+        envs = make_vector_env(cfg.task, cfg.num_envs, cfg.env_kwargs(), cfg.context, env_fn)
     finished, history, sps = False, [], float("nan")
     try:
-        agent, ref = build_agent(cfg, int(envs.single_action_space.n), ckpt)
-        trainer = PPOTrainer(cfg, envs, agent, ref)
+        if cfg.backend == "ray":
+            pool = _ray_pool(cfg, env_fn)
+        num_actions = pool.num_actions if pool else int(envs.single_action_space.n)
+        agent, ref = build_agent(cfg, num_actions, ckpt)
+        if pool:
+            pool.load_agent(agent)
+        trainer = PPOTrainer(cfg, envs, agent, ref, collector=pool)
         if ckpt is not None:
             _, extra = load_training_state(ckpt, trainer.optimizer, trainer.rng)
             trainer.update, history = int(extra["update"]), list(extra["history"])
@@ -140,8 +149,29 @@ def train(
               file=sys.stderr)  # fmt: skip
         raise
     finally:  # after any failure or interrupt, terminate the workers rather than wait on them
-        close_envs(envs, failed=not finished)
-    return _finish(cfg, run_dir, ckpt, history, sps)
+        if envs is not None:
+            close_envs(envs, failed=not finished)
+        if pool is not None:
+            pool.close(failed=not finished)
+    try:
+        return _finish(cfg, run_dir, ckpt, history, sps)
+    finally:
+        if cfg.backend == "ray":
+            from agent.backend.ray_backend import shutdown_ray
+
+            shutdown_ray()  # only a local instance this run started
+
+
+def _ray_pool(cfg: PPOConfig, env_fn: Any = None) -> Any:
+    """Rollout actors on Ray for ``cfg`` (:mod:`agent.rollout.ray_actors`)."""
+    from agent.learn.ppo import AUX_LABELS
+    from agent.rollout.ray_actors import RayRolloutPool
+
+    return RayRolloutPool(
+        cfg.task, cfg.num_envs, cfg.num_steps, cfg.env_kwargs(), cfg.address or None,
+        cfg.ray_actors, cfg.context, cfg.step_timeout,
+        AUX_LABELS if cfg.aux_weight > 0 else (), cfg.threads, cfg.seed, env_fn,
+    )  # fmt: skip
 
 
 def _finish(
@@ -163,8 +193,13 @@ def _finish(
 
         env_kwargs = {k: v for k, v in cfg.env_kwargs().items() if k != "split"}
         workers = min(cfg.num_envs, 4)
+        backend = None
+        if cfg.backend == "ray":
+            from agent.backend import make_backend
+
+            backend = make_backend("ray", workers, cfg.address or None)
         records = evaluate(ckpt, cfg.task, cfg.split, cfg.eval_episodes, cfg.eval_seed,
-                           workers, env_kwargs)  # fmt: skip
+                           workers, env_kwargs, backend=backend)  # fmt: skip
         agg = summary["eval"] = aggregate(records)
         atomic_write_json(run_dir / "eval_info.json", {
             "checkpoint": str(ckpt), "task": cfg.task, "split": cfg.split, "env": env_kwargs,

@@ -1,9 +1,11 @@
 """Generating expert demonstrations: the expert (or the scanning teacher) in worker processes.
 
-Each worker runs :func:`agent.rollout.episode.run_episode` with a hook that records every step,
-and writes whole shards (format: :mod:`agent.data.demos`). Shard ``i`` always holds episodes
-``i*S .. i*S+S-1`` with env seeds ``seed + episode``, so the same seed gives the same dataset
-whatever the number of workers; re-running finishes the missing shards.
+Each job runs :func:`agent.rollout.episode.run_episode` with a hook that records every step, and
+returns one whole encoded shard (format: :mod:`agent.data.demos`), which this process writes.
+Shard ``i`` always holds episodes ``i*S .. i*S+S-1`` with env seeds ``seed + episode``, so the
+same seed gives the same dataset (byte for byte) whatever the number of workers, the backend
+(local processes or Ray tasks, :mod:`agent.backend`) or the number of nodes; re-running finishes
+the missing shards.
 """
 
 from __future__ import annotations
@@ -11,14 +13,13 @@ from __future__ import annotations
 import json
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from agent.data.demos import shard_done, worker_env, write_shard
+from agent.backend import Backend, LocalBackend, WorkerError
+from agent.data.demos import encode_shard, shard_done, worker_env, write_shard_data
 from agent.data.episodes import DatasetError, EpisodeBuilder, Episodes
 from agent.rollout.episode import RecordSteps, TeacherPolicy, run_episodes
 from agent.utils.io import atomic_write_json
@@ -32,11 +33,11 @@ def expert_episodes(env: Any, seeds: list[int], teacher: str = "expert") -> Epis
     return builder.build()
 
 
-def _make_shard(spec: dict[str, Any]) -> dict[str, Any]:
-    """Generate and write one shard (runs in a worker process); return its sidecar record."""
+def _make_shard(_shared: Any, spec: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
+    """Generate one shard (a backend job, in a worker process); return its bytes and counts."""
     env = worker_env(spec["task"], spec["env_kwargs"])
     episodes = expert_episodes(env, spec["seeds"], spec["teacher"])
-    return write_shard(spec["path"], episodes, spec["seeds"])
+    return encode_shard(episodes, spec["seeds"])
 
 
 def generate_demos(
@@ -50,8 +51,13 @@ def generate_demos(
     env_kwargs: dict[str, Any] | None = None,
     progress: bool = True,
     teacher: str = "expert",
+    backend: Backend | None = None,
 ) -> dict[str, Any]:
-    """Write (or finish) an expert dataset and return its manifest."""
+    """Write (or finish) an expert dataset and return its manifest.
+
+    ``backend`` runs one job per missing shard (default: ``workers`` local processes); with Ray,
+    each shard is a task in a fresh worker process, retried if that process or its node is lost.
+    """
     import envs
     from envs.language import check_split
 
@@ -108,22 +114,16 @@ def generate_demos(
         bar.set_postfix(frames_per_s=f"{frames / (time.perf_counter() - start):.0f}")
         bar.update(1)
 
-    if workers == 1 or len(todo) <= 1:
-        for spec in todo:
-            finish(_make_shard(spec), spec["path"])
-    else:
-        import multiprocessing as mp
-
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-            futures = {pool.submit(_make_shard, spec): spec for spec in todo}
-            try:
-                for fut in as_completed(futures):
-                    finish(fut.result(), futures[fut]["path"])
-            except BrokenProcessPool as exc:
-                raise RuntimeError(
-                    "a demonstration worker process died (killed or out of memory); finished "
-                    f"shards are kept in {out_dir}: re-run the same command to resume"
-                ) from exc
+    backend = backend or LocalBackend(workers)
+    try:
+        for i, (data, counts) in backend.run(_make_shard, todo, what="demonstration",
+                                             fresh_process=True):  # fmt: skip
+            finish(write_shard_data(todo[i]["path"], data, counts), todo[i]["path"])
+    except WorkerError as exc:
+        raise RuntimeError(
+            f"{exc}\n(killed or out of memory?) finished shards are kept in {out_dir}: re-run the "
+            "same command to resume"
+        ) from exc
     bar.close()
     shards = [records[spec["path"]] for spec in specs]
     manifest = {

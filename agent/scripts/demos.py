@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from agent.backend import add_backend_arguments, make_backend
 from agent.rollout import demos
 
 
@@ -16,7 +17,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--task", default=envs.registration.DEFAULT_TASK, help="MiniGround id")
     parser.add_argument("--episodes", type=int, required=True, help="number of episodes")
     parser.add_argument("--out", required=True, help="dataset directory")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes (with --backend ray and no --address: the local "
+                        "Ray instance's CPUs)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="seed of the first episode")
     parser.add_argument("--split", default="train", help="instruction split")
     parser.add_argument("--episodes-per-shard", type=int, default=50, help="shard size")
@@ -24,17 +27,21 @@ def main(argv: list[str] | None = None) -> int:
         "--teacher", default="expert", choices=("expert", "scan"),
         help="expert: privileged planner; scan: turns left until the target was seen first",
     )  # fmt: skip
+    add_backend_arguments(parser)
     args = parser.parse_args(argv)
+    if args.workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {args.workers}")
     start = time.perf_counter()
-    manifest = demos.generate_demos(
-        args.task,
-        args.episodes,
-        args.out,
-        args.seed,
-        args.workers,
-        args.split,
-        args.episodes_per_shard, teacher=args.teacher,
-    )  # fmt: skip
+    with make_backend(args.backend, args.workers, args.address) as backend:
+        manifest = demos.generate_demos(
+            args.task,
+            args.episodes,
+            args.out,
+            args.seed,
+            args.workers,
+            args.split,
+            args.episodes_per_shard, teacher=args.teacher, backend=backend,
+        )  # fmt: skip
     elapsed = time.perf_counter() - start
     print(
         f"{manifest['episodes']} episodes, {manifest['frames']} frames, "

@@ -14,7 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from agent.eval.evaluation import EvaluationWorkerError, run_eval
+from agent.backend import WorkerError, add_backend_arguments, make_backend
+from agent.eval.evaluation import run_eval
 from agent.eval.html_report import VIDEOS_PER_KIND, write_html_report
 from agent.eval.policies import BASELINES, PolicySpec
 from agent.eval.report import eval_info, format_table, format_targets, write_report
@@ -74,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--report-videos", type=int, default=VIDEOS_PER_KIND, metavar="N",
                    help="successes and failures each shown in report.html (0: none)")  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_backend_arguments(p)
     return p
 
 
@@ -98,16 +100,18 @@ def main(argv: list[str] | None = None) -> int:
             warn_if_training_seeds(args.seed, args.episodes, demo_seeds_of(spec))
     start = time.perf_counter()
     try:
-        results = run_eval(specs, args.task, splits, args.episodes, args.seed, args.workers,
-                           env_kwargs, args.sample, args.device, not args.quiet,
-                           controls=not args.no_control)  # fmt: skip
-    except EvaluationWorkerError as exc:
+        with make_backend(args.backend, args.workers, args.address) as backend:
+            results = run_eval(specs, args.task, splits, args.episodes, args.seed, args.workers,
+                               env_kwargs, args.sample, args.device, not args.quiet,
+                               controls=not args.no_control, backend=backend)  # fmt: skip
+    except WorkerError as exc:
         print(f"miniground eval: error: {exc}", file=sys.stderr)
         return 1
     out = Path(args.out) if args.out else make_run_dir("eval")
     info = eval_info(
         results, shlex.join(["miniground", "eval", *argv]), task=args.task, splits=splits,
-        episodes=args.episodes, seed=args.seed, workers=args.workers, sample=args.sample,
+        episodes=args.episodes, seed=args.seed, workers=args.workers, backend=args.backend,
+        sample=args.sample,
         seed_range=seed_range_name(args.seed, args.episodes),
         env_kwargs=env_kwargs, wall_seconds=round(time.perf_counter() - start, 2),
     )  # fmt: skip

@@ -14,7 +14,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from agent.data.grounding_frames import GroundingConfig
 from agent.learn.bc import BCConfig, BCTrainer, prepare
@@ -83,6 +83,11 @@ class QuickstartConfig:
     """Seed of demos, training and the run directory name."""
     out: str = ""
     """Run directory; default runs/quickstart__<timestamp>."""
+    backend: Literal["local", "ray"] = "local"
+    """Where the demos and the final evaluation run: 'local' (worker processes here) or 'ray'
+    (Ray tasks on a cluster; pip install "miniground[ray]")."""
+    address: str = ""
+    """Ray cluster address (backend 'ray'); empty: $RAY_ADDRESS, else a local Ray instance."""
     demos: DemosConfig = field(default_factory=DemosConfig)
     """Demonstrations."""
     ground: GroundingConfig = field(default_factory=GroundingConfig)
@@ -108,6 +113,13 @@ class QuickstartConfig:
     """Videos."""
 
 
+def _backend(config: QuickstartConfig, workers: int) -> Any:
+    """The backend of a stage with ``workers`` local workers (Ray: the cluster's CPUs)."""
+    from agent.backend import make_backend
+
+    return make_backend(config.backend, workers, config.address or None)
+
+
 def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any]:
     """Run every stage; return the summary (also written to ``summary.json``)."""
     from agent.eval.evaluation import run_eval
@@ -131,7 +143,7 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
     manifest = generate_demos(
         config.task, config.demos.episodes, demos_dir, seed=config.seed,
         workers=config.demos.workers, episodes_per_shard=config.demos.episodes_per_shard,
-        teacher=config.demos.teacher,
+        teacher=config.demos.teacher, backend=_backend(config, config.demos.workers),
     )  # fmt: skip
     stage("demos", t0)
 
@@ -183,6 +195,7 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
     results = run_eval(
         [str(agent_dir)], config.task, list(config.eval.splits), config.eval.episodes,
         seed=config.eval.seed, workers=config.eval.workers, controls=config.eval.control,
+        backend=_backend(config, config.eval.workers),
     )  # fmt: skip
     info = eval_info(results, command or "miniground quickstart", seed=config.eval.seed,
                      seed_range=seed_range_name(config.eval.seed, config.eval.episodes),
@@ -243,6 +256,10 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
             f"bearing error {p['bearing_error_deg']:.0f} deg"
         )
     print(f"agent kept: {kept}; outputs in {run_dir}")
+    if config.backend == "ray":
+        from agent.backend.ray_backend import shutdown_ray
+
+        shutdown_ray()  # only a local instance this run started
     return summary
 
 

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from agent.backend.base import WorkerError
+from agent.backend.local import _supervise
 from agent.cli import main as cli_main
-from agent.eval.evaluation import EvaluationWorkerError, _supervise, evaluate, evaluate_many
+from agent.eval.evaluation import evaluate, evaluate_many
 from agent.eval.metrics import OUTCOMES
 from agent.eval.policies import policy_label
 from agent.model.agent import Agent
@@ -164,8 +166,8 @@ def test_dead_worker_is_reported_not_awaited() -> None:
     results = ctx.Queue()
     procs = [ctx.Process(target=os._exit, args=(3,), daemon=True)]
     procs[0].start()
-    with pytest.raises(EvaluationWorkerError, match=r"worker 0 .*exit code 3.*0 of its 5"):
-        _supervise(procs, results, [5], "test", progress=False)
+    with pytest.raises(WorkerError, match=r"test worker 0 .*exit code 3.*0 of its 5 jobs"):
+        list(_supervise(procs, results, [5], "test"))
 
 
 def test_policy_label() -> None:
