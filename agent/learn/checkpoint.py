@@ -109,7 +109,7 @@ def latest_checkpoint(run_dir: str | os.PathLike) -> Path:
     """The newest checkpoint of a run directory, with a clear error when there is none."""
     root = Path(run_dir)
     if root.exists() and not root.is_dir():
-        raise CheckpointError(f"{root} is a file; --resume needs a run directory (with checkpoints/)")
+        raise CheckpointError(f"{root} is a file; --resume needs a run directory")
     if not root.is_dir():
         raise CheckpointError(f"run directory {root} does not exist")
     pointer = root / "checkpoints" / "latest"
