@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from agent.utils.configs import check_bounds
+from agent.utils.lifeline import tie_to_parent
 from envs.language import COLORS, SHAPES, sample_instruction, target_combos
 
 FRAME_KEYS = ("images", "color", "shape", "visible", "bearing", "distance", "semantic")
@@ -139,7 +140,7 @@ def generate_frames(
     if settings.workers <= 1:
         parts = [_capture_job(j) for j in jobs]
     else:
-        with mp.get_context("spawn").Pool(settings.workers) as pool:
+        with mp.get_context("spawn").Pool(settings.workers, initializer=tie_to_parent) as pool:
             parts = pool.map(_capture_job, jobs)
     return {k: np.concatenate([p[k] for p in parts]) for k in FRAME_KEYS}
 

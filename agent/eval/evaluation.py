@@ -32,6 +32,7 @@ from agent.eval.policies import (
     policy_label,
 )
 from agent.rollout.episode import Record, make_env, run_episode
+from agent.utils.lifeline import tie_to_parent
 from agent.utils.threads import one_torch_thread
 from envs.language import check_split
 from envs.registration import check_task
@@ -82,6 +83,7 @@ def _run_jobs(
 
 def _worker(wid: int, jobs: list[_Job], indices: list[int], results: Any) -> None:
     """Spawned worker: stream ("record", wid, (job, rec)) messages, then ("done", wid)."""
+    tie_to_parent()
     try:
         learned = [job for job in jobs if not is_baseline(job.spec)]
         agents: dict[Any, Any] = {}

@@ -25,6 +25,7 @@ from tqdm import tqdm
 from agent.eval.policies import PolicySpec, check_policy, env_kwargs_for, make_policy
 from agent.eval.video_frames import compose_frame, crop_world, draw_banner, draw_map, tile
 from agent.rollout.episode import EpisodePolicy, make_env, run_episode
+from agent.utils.lifeline import tie_to_parent
 from agent.utils.threads import one_torch_thread
 from envs.language import check_split
 from envs.registration import check_task
@@ -213,7 +214,7 @@ def record_episodes(
         raise ValueError(f"episodes must be >= 1, got {episodes}")
     if subprocess:
         ctx = mp.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(1, mp_context=ctx) as pool:
+        with concurrent.futures.ProcessPoolExecutor(1, ctx, tie_to_parent) as pool:
             return pool.submit(
                 record_episodes, policy_spec, task, episodes, out_dir, seed, split, gif,
                 attention, env_kwargs, sample, grid, fps, device, False, False,

@@ -22,6 +22,7 @@ from agent.data.demos import shard_done, worker_env, write_shard
 from agent.data.episodes import DatasetError, EpisodeBuilder, Episodes
 from agent.rollout.episode import RecordSteps, TeacherPolicy, run_episodes
 from agent.utils.io import atomic_write_json
+from agent.utils.lifeline import tie_to_parent
 from agent.utils.versions import versions
 
 
@@ -114,7 +115,9 @@ def generate_demos(
     else:
         import multiprocessing as mp
 
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=mp.get_context("spawn"), initializer=tie_to_parent
+        ) as pool:
             futures = {pool.submit(_make_shard, spec): spec for spec in todo}
             try:
                 for fut in as_completed(futures):

@@ -90,5 +90,8 @@ class Tied:
         self.fn = fn
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        tie_to_parent()
+        import multiprocessing
+
+        if multiprocessing.parent_process() is not None:  # not in the main process (Gymnasium
+            tie_to_parent()  # builds one env there too, to read the spaces)
         return self.fn(*args, **kwargs)
