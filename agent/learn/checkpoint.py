@@ -22,7 +22,7 @@ import torch
 
 from agent.model.agent import Agent, CheckpointError
 from agent.utils.io import atomic_write_bytes, atomic_write_json
-from agent.utils.runs import check_fresh_run_dir, check_output_dir, runs_root
+from agent.utils.runs import check_out
 
 STATE_DIR = "training_state"
 
@@ -150,8 +150,5 @@ def check_run_output(out: str, resume: str | None) -> str:
     if resume:
         latest_checkpoint(resume)  # a clear error now when there is nothing to resume
         return str(resume)
-    if out:
-        check_fresh_run_dir(out)
-    else:
-        check_output_dir(runs_root(), "the runs folder ($MINIGROUND_RUNS)")
+    check_out(out, fresh=True)
     return out

@@ -6,6 +6,7 @@ import argparse
 import time
 
 from agent.rollout import demos
+from agent.utils.runs import check_output_dir
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
         help="expert: privileged planner; scan: turns left until the target was seen first",
     )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {args.seed}")
+    check_output_dir(args.out)
     start = time.perf_counter()
     manifest = demos.generate_demos(
         args.task,

@@ -17,7 +17,7 @@ from pathlib import Path
 from agent.eval.evaluation import EvaluationWorkerError, run_eval
 from agent.eval.policies import BASELINES, PolicySpec
 from agent.eval.report import eval_info, format_table, format_targets, write_report
-from agent.utils.runs import make_run_dir
+from agent.utils.runs import check_out, make_run_dir
 from agent.utils.seeds import DEFAULT_EVAL_SEED, LEVER_SEED, seed_range_name, warn_if_training_seeds
 from envs.language import SPLITS, check_split
 from envs.registration import DEFAULT_TASK, check_task
@@ -87,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
     if args.seed < 0:
         raise ValueError(f"--seed must be >= 0, got {args.seed}")
+    if args.episodes < 1:
+        raise ValueError(f"--episodes must be >= 1, got {args.episodes}")
+    check_out(args.out)
     env_kwargs = {} if args.max_steps is None else {"max_steps": args.max_steps}
     for spec in specs:
         if isinstance(spec, Path):

@@ -22,7 +22,7 @@ from agent.learn.dagger import DAggerConfig, run_dagger
 from agent.model.config import AgentConfig
 from agent.utils.configs import Split, Teacher, check_bounds, config_to_dict, parse_command
 from agent.utils.io import atomic_write_json
-from agent.utils.runs import make_run_dir
+from agent.utils.runs import check_out, make_run_dir
 from agent.utils.seeds import VALIDATION_SEEDS, seed_range_name
 from agent.utils.versions import versions
 
@@ -276,5 +276,6 @@ def main(argv: list[str] | None = None) -> int:
     """Parse ``--config`` and the flags, then run the quickstart."""
     argv = list(sys.argv[1:] if argv is None else argv)
     config = parse_command(QuickstartConfig, argv, "miniground quickstart", __doc__)
+    check_out(config.out)
     run_quickstart(config, " ".join(["miniground", "quickstart", *argv]))
     return 0

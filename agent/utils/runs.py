@@ -73,3 +73,14 @@ def check_fresh_run_dir(path: str | os.PathLike, what: str = "--out") -> Path:
             f"continue that run with --resume {out}"
         )
     return out
+
+
+def check_out(out: str | os.PathLike | None, fresh: bool = False) -> None:
+    """Check a command's ``--out`` before its work starts (``fresh``: refuse an existing run);
+    without one, check that the runs folder (``$MINIGROUND_RUNS``) is writable."""
+    if out and fresh:
+        check_fresh_run_dir(out)
+    elif out:
+        check_output_dir(out)
+    else:
+        check_output_dir(runs_root(), "the runs folder ($MINIGROUND_RUNS)")
