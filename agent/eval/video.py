@@ -15,6 +15,7 @@ import concurrent.futures
 import contextlib
 import multiprocessing as mp
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -225,16 +226,22 @@ def record_episodes(
     env = make_env(task, split, **env_kwargs_for(agent, env_kwargs))
     videos: list[Path] = []
     gifs: list[Path] = []
+    unknown: list[int] = []
     try:
         policy = make_policy(policy_spec, env, sample, device, agent)
         with one_torch_thread(agent is not None):
             for i in tqdm(range(episodes), desc="record", unit="ep", disable=not progress):
                 name, frames = _record_one(env, policy, i, seed + i, out, attention, gif, fps)
                 videos.append(out / f"{name}.mp4")
+                unknown.append(int(getattr(policy, "unknown_words", 0)))
                 if gif:
                     gifs.append(_gif(frames, out / f"{name}.gif", fps))
     finally:
         env.close()
+    if any(unknown):
+        print(f"record: {sum(c > 0 for c in unknown)} of {len(unknown)} instructions held words "
+              f"the agent does not know ({sum(unknown)} words in all; read as [UNK])",
+              file=sys.stderr)  # fmt: skip
     paths = videos + gifs
     if grid and len(videos) > 1:
         paths.append(write_grid(videos, out / "grid.mp4", fps))

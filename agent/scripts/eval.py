@@ -116,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(format_table(results))
     print(format_targets(results))
+    for line in unknown_word_lines(results):
+        print(line)
     print(f"wrote {', '.join(str(p) for p in paths.values())}")
     return 0
 
@@ -133,3 +135,17 @@ def demo_seeds_of(checkpoint: Path) -> tuple[int, int] | None:
         if isinstance(demos, dict) and "seed" in demos and "episodes" in demos:
             return int(demos["seed"]), int(demos["seed"]) + int(demos["episodes"])
     return None
+
+
+def unknown_word_lines(results: list[dict]) -> list[str]:
+    """One line per row whose instructions held words the agent does not know."""
+    lines = []
+    for r in results:
+        agg = r["aggregated"]
+        if agg.get("episodes_with_unknown_words"):
+            lines.append(
+                f"{r['label']} / {r['split']}: {agg['episodes_with_unknown_words']} of "
+                f"{agg['episodes']} instructions held words the agent does not know "
+                f"({agg['unknown_words']} words in all; read as [UNK])"
+            )
+    return lines
