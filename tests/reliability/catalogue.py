@@ -2,11 +2,11 @@
 
 Each :class:`Case` is one kind of bad input (or a behaviour that used to be silently wrong): a
 command line, or a call into the Python API, with the exit status and a message pattern that
-names the problem. ``test_catalogue.py`` asserts every case; run this file to measure the
-catalogue the way issue 16 did (each case in a fresh process, classified clear / unclear /
+names the problem. ``test_catalogue.py`` asserts every case; ``measure_catalogue.py`` measures
+the catalogue the way issue 16 did (each case in a fresh process, classified clear / unclear /
 silent)::
 
-    python tests/reliability/catalogue.py [--root DIR]
+    python tests/reliability/measure_catalogue.py [--root DIR]
 
 clear: the expected status, a message matching the pattern and no traceback. silent: status 0
 (or a timeout: the command went on working) where an error or a report was due. unclear: the
@@ -15,13 +15,8 @@ rest (a traceback, a wrong status, or a message that does not name the problem).
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import re
-import shutil
-import subprocess
-import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -381,64 +376,6 @@ def readonly(p: Paths) -> Path:
     return p.root / "readonly"
 
 
-# --------------------------------------------------------------------------- fixtures
-def make_fixtures(root: Path, demos: Path | None = None) -> Paths:
-    """Build every file and folder the cases point at under ``root``."""
-    import numpy as np
-    import torch
-
-    from agent.model.agent import Agent
-    from agent.model.config import AgentConfig
-
-    root.mkdir(parents=True, exist_ok=True)
-    if demos is None:
-        from agent.rollout.demos import generate_demos
-
-        demos = root / "demos"
-        generate_demos(TASK, 4, demos, seed=0, episodes_per_shard=2, progress=False,
-                       env_kwargs={"max_steps": 40})  # fmt: skip
-    toml = root / "tiny.toml"
-    toml.write_text(TINY_TOML)
-    (root / "bad_toml").write_text("[bc\nupdates = 3\n")
-    (root / "typo_toml").write_text("[bc]\nchekpoint_interval = 3\n")
-    (root / "notable_toml").write_text("updates = 3\n")
-    (root / "type_toml").write_text('[bc]\nupdates = "ten"\n')
-    (root / "file").write_text("not a folder\n")
-    (root / "old_run" / "checkpoints").mkdir(parents=True, exist_ok=True)
-    (root / "old_run" / "config.json").write_text("{}\n")
-    ro = root / "readonly"
-    ro.mkdir(exist_ok=True)
-    ro.chmod(0o555)
-
-    torch.manual_seed(0)
-    ckpt = Agent(AgentConfig(num_actions=3, **TINY_AGENT)).save_pretrained(root / "ckpt")
-    for name in ("ckpt_truncated", "ckpt_noconfig", "ckpt_mismatch"):
-        shutil.rmtree(root / name, ignore_errors=True)
-        shutil.copytree(ckpt, root / name)
-    weights = root / "ckpt_truncated" / "model.safetensors"
-    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
-    (root / "ckpt_noconfig" / "config.json").unlink()
-    config = json.loads((root / "ckpt_mismatch" / "config.json").read_text())
-    config["state_size"] = 48
-    (root / "ckpt_mismatch" / "config.json").write_text(json.dumps(config))
-
-    for name in ("demos_corrupt", "demos_nomanifest", "demos_foreign", "demos_copy"):
-        shutil.rmtree(root / name, ignore_errors=True)
-        shutil.copytree(demos, root / name)
-    shard = root / "demos_corrupt" / "shard_00000.npz"
-    data = bytearray(shard.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    shard.write_bytes(bytes(data))
-    (root / "demos_nomanifest" / "manifest.json").unlink()
-    manifest = json.loads((root / "demos_foreign" / "manifest.json").read_text())
-    manifest["task"] = "MiniGround/PickupObject-v0"  # another task's manifest, same file names
-    rng = np.random.default_rng(0)
-    for entry in manifest["shards"]:
-        entry["sha256"] = rng.bytes(32).hex()
-    (root / "demos_foreign" / "manifest.json").write_text(json.dumps(manifest))
-    return Paths(root, demos, ckpt, toml)
-
-
 # --------------------------------------------------------------------------- running
 def run_api(case: Case, paths: Paths) -> str:
     """Call an API case; its exception and warnings as text ("" when it raised and warned
@@ -465,48 +402,3 @@ def classify(case: Case, code: int | None, output: str) -> str:
     if code is None or (code == 0 and (case.code != 0 or not named)):
         return "silent"
     return "unclear"
-
-
-def measure(paths: Paths, timeout: float = 120.0) -> dict[str, str]:
-    """Run every case in a fresh process; its class per case name."""
-    here = Path(__file__).resolve()
-    env = {**os.environ, "PYGLET_HEADLESS": "true", "MINIGROUND_RUNS": str(paths.root / "runs")}
-    found = {}
-    for case in CASES:
-        if case.api is not None:
-            command = [sys.executable, str(here), "--root", str(paths.root), "--api", case.name]
-        else:
-            command = [sys.executable, "-m", "agent.cli", *case.args(paths)]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                                  env=env, cwd=paths.root)  # fmt: skip
-            code, output = done.returncode, done.stdout + done.stderr
-        except subprocess.TimeoutExpired:
-            code, output = None, ""
-        found[case.name] = classify(case, code, output)
-        print(f"{found[case.name]:>8}  {case.name}", flush=True)
-    return found
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", default="/tmp/miniground-catalogue", help="fixtures folder")
-    parser.add_argument("--api", default=None, help="(internal) run one API case and print")
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per case")
-    args = parser.parse_args()
-    root = Path(args.root)
-    if args.api:
-        paths = Paths(root, root / "demos", root / "ckpt", root / "tiny.toml")
-        print(run_api(next(c for c in CASES if c.name == args.api), paths))
-        return
-    paths = make_fixtures(root)
-    found = measure(paths, args.timeout)
-    counts = {k: sum(v == k for v in found.values()) for k in ("clear", "unclear", "silent")}
-    print(f"{len(found)} kinds: {counts['clear']} clear, {counts['unclear']} unclear, "
-          f"{counts['silent']} silent")  # fmt: skip
-
-
-if __name__ == "__main__":
-    os.environ.setdefault("PYGLET_HEADLESS", "true")
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    main()

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from catalogue import CASES, Case, Paths, classify, make_fixtures, run_api
+from catalogue import CASES, Case, Paths, classify, run_api
+from catalogue_fixtures import make_fixtures
 from procs import ROOT
 
 
