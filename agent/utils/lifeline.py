@@ -5,6 +5,10 @@ A worker we start (demos, evaluation, grounding capture, PPO env workers, video 
 exits (``prctl(PR_SET_PDEATHSIG)``); everywhere, a daemon thread also polls the parent's pid and
 kills the worker once the parent is gone (the fallback where prctl is missing). A ``kill -9`` of a
 command therefore never leaves workers writing shards or holding a GPU behind it.
+
+Linux delivers the parent-death signal when the *thread* that started the worker exits, so start
+workers from a thread that lives as long as they should (every pool here starts them from the
+main thread). A forkserver worker's parent is the forkserver, which exits with the command.
 """
 
 from __future__ import annotations
