@@ -127,7 +127,8 @@ def step_envs(
                 raise EnvWorkerError(
                     f"env worker {i} (pid {pid}) did not answer in {timeout:.0f} s"
                 )
-    if dead := dead_workers(envs):  # a dead worker's pipe polls ready (EOF)
+    # A dead worker's pipe polls ready (EOF); one that raised reported its error before exiting.
+    if (dead := dead_workers(envs)) and envs.error_queue.empty():
         raise worker_died(envs, dead)
     try:
         return envs.step_wait()
