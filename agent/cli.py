@@ -72,27 +72,39 @@ def _resolve(argv: list[str]) -> tuple[str, list[str]] | None:
     return None
 
 
+GROUPS: tuple[str, ...] = tuple(sorted({name.split()[0] for name in COMMANDS if " " in name}))
+"""First words of two-word commands (``bench``, ``train``): alone they print their commands."""
+
+
+def _group_usage(group: str) -> str:
+    names = {n: d for n, (_, d) in COMMANDS.items() if n.split()[0] == group}
+    width = max(len(n) for n in names)
+    lines = [f"usage: miniground {group} WHAT [options]   (miniground {group} WHAT --help)", ""]
+    return "\n".join(lines + [f"  {n:<{width}}  {d}" for n, d in names.items()])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``miniground`` console script."""
+    from agent.utils.errors import run_command
+
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(_usage())
         return 0
     found = _resolve(argv)
+    if found is None and argv[0] in GROUPS:
+        asked = len(argv) == 1 or argv[1] in ("-h", "--help", "help")
+        if not asked:
+            print(f"miniground: unknown command {' '.join(argv[:2])!r}", file=sys.stderr)
+        print(_group_usage(argv[0]), file=sys.stdout if asked else sys.stderr)
+        return 0 if asked else 2
     if found is None:
         print(f"miniground: unknown command {' '.join(argv[:2])!r}\n\n{_usage()}", file=sys.stderr)
         return 2
     name, rest = found
     module_name, func_name = COMMANDS[name][0].split(":")
     func = getattr(importlib.import_module(module_name), func_name)
-    try:
-        return int(func(rest) or 0)
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"miniground {name}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"miniground {name}: interrupted", file=sys.stderr)
-        return 130
+    return run_command(name, func, rest)
 
 
 if __name__ == "__main__":

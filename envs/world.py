@@ -111,11 +111,13 @@ class MiniGroundEnv(mw.MiniWorldEnv):
         self.label_mode = labels
         self.split = check_split(split)
         self.num_distractors = (
-            self.default_distractors if num_distractors is None else int(num_distractors)
+            self.default_distractors
+            if num_distractors is None
+            else _whole("num_distractors", num_distractors)
         )
         self.room_size = float(self.default_room_size if room_size is None else room_size)
         self.task_id = task_id or type(self).__name__
-        max_steps = self.default_max_steps if max_steps is None else int(max_steps)
+        max_steps = self.default_max_steps if max_steps is None else _whole("max_steps", max_steps)
         self._validate(obs_width, obs_height, max_steps, render_mode)
         self.instruction: Instruction | None = None
         self.outcome: str | None = None
@@ -509,3 +511,12 @@ class MiniGroundEnv(mw.MiniWorldEnv):
     def top_view(self) -> tuple[np.ndarray, dict[str, float]]:
         """A top-down image of the whole floor plan and its world-to-pixel scale."""
         return self.render_top_view(self.vis_fb, render_agent=True, return_scale=True)
+
+
+def _whole(name: str, value: object) -> int:
+    """``value`` as an int when it is a whole number (2 or 2.0); ValueError otherwise (2.5 must
+    not silently become 2)."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not math.isfinite(value) or value != int(value):  # type: ignore[arg-type]
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    return int(value)

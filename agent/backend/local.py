@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from agent.backend.base import Backend, JobFn, WorkerError
+from agent.utils.lifeline import tie_to_parent
 
 DEATH_GRACE_S = 1.0
 """Seconds a worker may be seen exited, without "done", before it is reported dead."""
@@ -25,6 +26,7 @@ DEATH_GRACE_S = 1.0
 
 def _worker(wid: int, fn: JobFn, shared: Any, jobs: list[tuple[int, Any]], results: Any) -> None:
     """Spawned worker: stream ("result", wid, (index, result)) messages, then ("done", wid)."""
+    tie_to_parent()  # a killed parent takes its workers with it
     try:
         for index, job in jobs:
             results.put(("result", wid, (index, fn(shared, job))))

@@ -112,7 +112,15 @@ def iter_shards(path: str | os.PathLike, verify: bool = True) -> Iterator[Episod
         file = root / shard["file"]
         if not file.exists():
             raise DatasetError(f"shard {file} listed in the manifest is missing")
-        if verify and sha256_file(file) != shard["sha256"]:
+        if verify and (digest := sha256_file(file)) != shard["sha256"]:
+            if (shard_done(file) or {}).get("sha256") == digest:  # intact by its own sidecar
+                raise DatasetError(
+                    f"{root / 'manifest.json'} does not describe the shards beside it: {file.name} "
+                    "is intact (it matches its own checksum record) but the manifest lists another "
+                    "checksum: the manifest comes from another dataset (copied, or the shards "
+                    "were regenerated). Delete the manifest and re-run `miniground demos` with "
+                    f"--out {root} and this dataset's arguments (intact shards are kept)"
+                )
             raise DatasetError(
                 f"shard {file} is corrupt or truncated (checksum mismatch); delete it and re-run "
                 "`miniground demos` with the same arguments to regenerate it"

@@ -14,11 +14,13 @@ from __future__ import annotations
 import math
 import multiprocessing as mp
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
+from agent.utils.configs import check_bounds
+from agent.utils.lifeline import tie_to_parent
 from envs.language import COLORS, SHAPES, sample_instruction, target_combos
 
 FRAME_KEYS = ("images", "color", "shape", "visible", "bearing", "distance", "semantic")
@@ -48,6 +50,16 @@ class GroundingConfig:
     """First layout seed (disjoint from demo, validation and evaluation seeds)."""
     probe_layouts: int = 60
     """Layouts (10 frames each, fresh seeds) per split for the final grounding probe (0: none)."""
+
+    BOUNDS: ClassVar[dict[str, str]] = {
+        "layouts": ">=1", "poses_per_layout": ">=1", "near_fraction": "0..1", "workers": ">=1",
+        "steps": ">=0", "batch": ">=1", "lr": ">0", "hflip": "0..1", "seed": ">=0",
+        "probe_layouts": ">=0",
+    }  # fmt: skip
+    """Allowed range of each numeric field (checked when the config is built)."""
+
+    def __post_init__(self) -> None:
+        check_bounds(self)
 
 
 # --------------------------------------------------------------------------- capture
@@ -128,7 +140,7 @@ def generate_frames(
     if settings.workers <= 1:
         parts = [_capture_job(j) for j in jobs]
     else:
-        with mp.get_context("spawn").Pool(settings.workers) as pool:
+        with mp.get_context("spawn").Pool(settings.workers, initializer=tie_to_parent) as pool:
             parts = pool.map(_capture_job, jobs)
     return {k: np.concatenate([p[k] for p in parts]) for k in FRAME_KEYS}
 

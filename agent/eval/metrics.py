@@ -123,7 +123,7 @@ def aggregate(records: Sequence[Record], z: float = 1.96) -> dict[str, Any]:
     Keys: episodes, successes, success_rate, success_ci95 ([low, high], Wilson), spl, outcomes
     (counts), outcome_rates, wrong_object_rate, grounding_accuracy, confusion (counts),
     mean_steps, mean_path_length, mean_shortest_path_length, per_target (success per named
-    colour-shape pair).
+    colour-shape pair); for a learned agent, episodes_with_unknown_words and unknown_words.
     """
     n = len(records)
     counts = outcome_counts(records)
@@ -149,4 +149,17 @@ def aggregate(records: Sequence[Record], z: float = 1.96) -> dict[str, Any]:
         "mean_path_length": mean("path_length"),
         "mean_shortest_path_length": mean("shortest_path_length"),
         "per_target": per_target(records, z),
+        **unknown_word_counts(records),
+    }
+
+
+def unknown_word_counts(records: Sequence[Record]) -> dict[str, Any]:
+    """Episodes whose instruction held words the agent does not know, and those words' count
+    (empty for records without ``unknown_words``: baselines read no words)."""
+    counts = [int(r["unknown_words"]) for r in records if r.get("unknown_words") is not None]
+    if not counts:
+        return {}
+    return {
+        "episodes_with_unknown_words": sum(c > 0 for c in counts),
+        "unknown_words": sum(counts),
     }

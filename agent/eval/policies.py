@@ -128,6 +128,8 @@ class AgentPolicy(EvalPolicy):
         self.generator = torch.Generator()
         self.memory = agent.initial_memory(1)
         self.start = True
+        self.unknown_words = 0
+        """Words of this episode's instruction the agent's tokenizer does not know."""
 
     def reset(self, seed: int) -> None:
         self.memory = self.agent.initial_memory(1)
@@ -137,6 +139,8 @@ class AgentPolicy(EvalPolicy):
 
     def act(self, obs: dict[str, Any]) -> int:
         torch = self.torch
+        if self.start:
+            self.unknown_words = len(self.agent.perception.text.unknown_words(obs["mission"]))
         with torch.no_grad():
             out = self.agent.act(
                 obs["image"][None], [obs["mission"]], self.memory, torch.tensor([self.start]), True

@@ -15,6 +15,7 @@ import concurrent.futures
 import contextlib
 import multiprocessing as mp
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from tqdm import tqdm
 from agent.eval.policies import PolicySpec, check_policy, env_kwargs_for, make_policy
 from agent.eval.video_frames import compose_frame, crop_world, draw_banner, draw_map, tile
 from agent.rollout.episode import EpisodePolicy, make_env, run_episode
+from agent.utils.lifeline import tie_to_parent
 from agent.utils.threads import one_torch_thread
 from envs.language import check_split
 from envs.registration import check_task
@@ -218,7 +220,7 @@ def record_episodes(
         raise ValueError(f"got {len(seeds)} seeds for {episodes} episodes")
     if subprocess:
         ctx = mp.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(1, mp_context=ctx) as pool:
+        with concurrent.futures.ProcessPoolExecutor(1, ctx, tie_to_parent) as pool:
             return pool.submit(
                 record_episodes, policy_spec, task, episodes, out_dir, seed, split, gif,
                 attention, env_kwargs, sample, grid, fps, device, False, False, seeds,
@@ -229,16 +231,22 @@ def record_episodes(
     env = make_env(task, split, **env_kwargs_for(agent, env_kwargs))
     videos: list[Path] = []
     gifs: list[Path] = []
+    unknown: list[int] = []
     try:
         policy = make_policy(policy_spec, env, sample, device, agent)
         with one_torch_thread(agent is not None):
             for i in tqdm(range(episodes), desc="record", unit="ep", disable=not progress):
                 name, frames = _record_one(env, policy, i, seeds[i], out, attention, gif, fps)
                 videos.append(out / f"{name}.mp4")
+                unknown.append(int(getattr(policy, "unknown_words", 0)))
                 if gif:
                     gifs.append(_gif(frames, out / f"{name}.gif", fps))
     finally:
         env.close()
+    if any(unknown):
+        print(f"record: {sum(c > 0 for c in unknown)} of {len(unknown)} instructions held words "
+              f"the agent does not know ({sum(unknown)} words in all; read as [UNK])",
+              file=sys.stderr)  # fmt: skip
     paths = videos + gifs
     if grid and len(videos) > 1:
         paths.append(write_grid(videos, out / "grid.mp4", fps))

@@ -12,7 +12,7 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -28,7 +28,8 @@ from agent.model.aux import aux_losses, masked_mean
 from agent.model.config import AgentConfig
 from agent.model.dense import cell_accuracy, dense_losses
 from agent.rollout.learner import RolloutResult, run_learner
-from agent.utils.configs import config_to_dict
+from agent.utils.configs import check_bounds, config_to_dict
+from agent.utils.device import check_device_name
 from agent.utils.io import atomic_write_json
 from agent.utils.runs import make_run_dir
 from agent.utils.seeding import seed_everything
@@ -81,7 +82,8 @@ class BCConfig:
     eval_interval: int = 500
     """Updates between periodic evaluations (0: only at the end)."""
     eval_episodes: int = 30
-    """Episodes per periodic evaluation (held-out seeds)."""
+    """Episodes of each periodic evaluation and of ``train bc``'s final one (held-out seeds;
+    0: none)."""
     eval_seed: int = 1_000_000
     """First env seed of periodic evaluations (disjoint from demo seeds)."""
     checkpoint_interval: int = 500
@@ -96,6 +98,20 @@ class BCConfig:
     """Captioned frames (one instruction each) per update for the grounding loss."""
     agent: AgentConfig = field(default_factory=AgentConfig)
     """The network."""
+
+    BOUNDS: ClassVar[dict[str, str]] = {
+        "seed": ">=0", "threads": ">=1", "updates": ">=1", "batch_episodes": ">=1", "bptt": ">=1",
+        "lr": ">0", "lr_final_ratio": "0..1", "warmup": ">=0", "weight_decay": ">=0",
+        "grad_clip": ">0", "aux_weight": ">=0", "hflip": "0..1", "dense_weight": ">=0",
+        "word_dropout": "0..1", "eval_interval": ">=0", "eval_episodes": ">=0",
+        "eval_seed": ">=0", "checkpoint_interval": ">=1", "log_interval": ">=1",
+        "ground_weight": ">=0", "ground_batch": ">=1",
+    }  # fmt: skip
+    """Allowed range of each numeric field (checked when the config is built)."""
+
+    def __post_init__(self) -> None:
+        check_bounds(self)
+        check_device_name(self.device)
 
 
 def lr_at(config: BCConfig, step: int, total: int, peak: float | None = None) -> float:
@@ -311,7 +327,8 @@ class BCTrainer:
                 for k, v in logs.items():
                     self.writer.add_scalar(f"train/{k}", v, self.step)
                 bar.set_postfix(loss=f"{logs['policy']:.3f}", acc=f"{logs['accuracy']:.2f}")
-            if cfg.eval_interval and self.step % cfg.eval_interval == 0 and self.step < updates:
+            periodic = cfg.eval_interval and cfg.eval_episodes
+            if periodic and self.step % cfg.eval_interval == 0 and self.step < updates:
                 result = self.evaluate(cfg.eval_episodes, cfg.eval_seed)
                 bar.write(f"update {self.step}: success {result.success_rate:.2f}")
             if self.step % cfg.checkpoint_interval == 0 or self.step == updates:

@@ -22,6 +22,7 @@ import torch
 
 from agent.model.agent import Agent, CheckpointError
 from agent.utils.io import atomic_write_bytes, atomic_write_json
+from agent.utils.runs import check_out
 
 STATE_DIR = "training_state"
 
@@ -107,6 +108,8 @@ def save_checkpoint(
 def latest_checkpoint(run_dir: str | os.PathLike) -> Path:
     """The newest checkpoint of a run directory, with a clear error when there is none."""
     root = Path(run_dir)
+    if root.exists() and not root.is_dir():
+        raise CheckpointError(f"{root} is a file; --resume needs a run directory")
     if not root.is_dir():
         raise CheckpointError(f"run directory {root} does not exist")
     pointer = root / "checkpoints" / "latest"
@@ -138,3 +141,14 @@ def load_training_state(
     optimizer.load_state_dict(_unflatten_optimizer(tensors, meta["optimizer"]))
     restore_rng(meta["rng"], rng)
     return int(meta["step"]), meta.get("extra", {})
+
+
+def check_run_output(out: str, resume: str | None) -> str:
+    """A training command's ``out``, checked before any work: a resumed run continues in its own
+    folder (which must hold a checkpoint); a new run needs a fresh, writable ``--out`` (or a
+    writable runs folder)."""
+    if resume:
+        latest_checkpoint(resume)  # a clear error now when there is nothing to resume
+        return str(resume)
+    check_out(out, fresh=True)
+    return out

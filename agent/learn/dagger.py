@@ -9,12 +9,13 @@ fine-tunes for ``updates_per_round`` updates at ``round_lr``. Success is reporte
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from tqdm import tqdm
 
 from agent.data.episodes import Episodes
 from agent.learn.bc import BCConfig, BCTrainer
+from agent.utils.configs import check_bounds
 
 
 @dataclass
@@ -38,6 +39,15 @@ class DAggerConfig:
     rollout_seed: int = 3_000_000
     """First env seed of DAgger rollouts (disjoint from demos and evaluation)."""
 
+    BOUNDS: ClassVar[dict[str, str]] = {
+        "rounds": ">=0", "episodes_per_round": ">=1", "beta0": "0..1", "beta_decay": "0..1",
+        "updates_per_round": ">=0", "round_lr": ">0", "rollout_seed": ">=0",
+    }  # fmt: skip
+    """Allowed range of each numeric field (checked when the config is built)."""
+
+    def __post_init__(self) -> None:
+        check_bounds(self)
+
 
 @dataclass
 class DAggerTrainConfig(DAggerConfig, BCConfig):
@@ -47,6 +57,9 @@ class DAggerTrainConfig(DAggerConfig, BCConfig):
     """Experiment name used in the default run directory."""
     init_from: str = ""
     """Checkpoint to start from; empty: first train BC on the demos for ``updates`` updates."""
+
+    def __post_init__(self) -> None:
+        BCConfig.__post_init__(self)  # the ranges of both bases (check_bounds walks the MRO)
 
 
 def run_dagger(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from agent.model.config import AgentConfig
-from agent.utils.configs import Split, from_values, parse_flags
+from agent.utils.configs import Split, check_bounds, from_values, parse_flags
+from agent.utils.device import check_device_name
 from agent.utils.machine import cpu_cores, ppo_parallelism
 from agent.utils.seeds import LEVER_SEED
 
@@ -113,11 +114,23 @@ class PPOConfig:
     agent: AgentConfig = field(default_factory=AgentConfig)
     """The agent's network (ignored with init_from or on resume: the checkpoint's is used)."""
 
+    BOUNDS: ClassVar[dict[str, str]] = {
+        "num_distractors": ">=0", "room_size": ">0", "max_steps": ">=1", "seed": ">=0",
+        "lr": ">0", "gamma": "0..1", "gae_lambda": "0..1", "clip_coef": ">0", "ent_coef": ">=0",
+        "vf_coef": ">=0", "grad_clip": ">0", "target_kl": ">0", "aux_weight": ">=0",
+        "kl_coef": ">=0", "critic_warmup": ">=0", "critic_warmup_lr": ">0",
+        "eval_episodes": ">=0", "eval_seed": ">=0", "threads": ">=1", "update_threads": ">=1",
+        "step_timeout": ">0",
+    }  # fmt: skip
+    """Allowed range of each numeric field (checked when the config is built)."""
+
     def __post_init__(self) -> None:
         if self.num_envs == 0 or self.update_threads == 0:  # 0: chosen from the machine
             envs, update_threads = ppo_parallelism(cpu_cores())
             self.num_envs = self.num_envs or envs
             self.update_threads = self.update_threads or update_threads
+        check_bounds(self)
+        check_device_name(self.device)
         for name in ("total_steps", "num_envs", "num_steps", "seq_len", "num_minibatches",
                      "update_epochs", "checkpoint_interval"):  # fmt: skip
             if getattr(self, name) < 1:

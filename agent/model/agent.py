@@ -249,6 +249,8 @@ class Agent(nn.Module):
                 config/weights mismatch.
         """
         path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise CheckpointError(f"checkpoint {str(path)!r} is a file; pass its directory")
         if not path.is_dir():
             raise CheckpointError(f"checkpoint directory {str(path)!r} does not exist")
         for name in (CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE):

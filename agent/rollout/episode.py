@@ -104,6 +104,8 @@ def run_episode(
         "shortest_path_length": _finite(info["shortest_path_length"]),
         "reached": None if reached is None else [reached, info["reached_shape"]],
     }
+    if (unknown := getattr(policy, "unknown_words", None)) is not None:
+        record["unknown_words"] = int(unknown)  # of the instruction the policy read
     hook.end(obs, info, record)
     return record
 

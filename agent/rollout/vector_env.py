@@ -22,6 +22,8 @@ import numpy as np
 from gymnasium.vector import AsyncVectorEnv, AutoresetMode, VectorEnv
 from gymnasium.vector.async_vector_env import AsyncState
 
+from agent.utils.lifeline import Tied
+
 WORKER_POLL_S = 0.2
 """How often a waiting learner checks that every env worker is still alive."""
 
@@ -66,7 +68,7 @@ def make_vector_env(
         raise ValueError(f"context must be 'forkserver' or 'spawn', got {context!r}")
     fn = env_fn if env_fn is not None else EnvFactory(task, dict(env_kwargs or {}))
     return AsyncVectorEnv(
-        [fn] * num_envs,
+        [Tied(fn)] * num_envs,  # each worker dies with its parent
         context=context,
         shared_memory=False,
         daemon=True,
@@ -125,7 +127,8 @@ def step_envs(
                 raise EnvWorkerError(
                     f"env worker {i} (pid {pid}) did not answer in {timeout:.0f} s"
                 )
-    if dead := dead_workers(envs):  # a dead worker's pipe polls ready (EOF)
+    # A dead worker's pipe polls ready (EOF); one that raised reported its error before exiting.
+    if (dead := dead_workers(envs)) and envs.error_queue.empty():
         raise worker_died(envs, dead)
     try:
         return envs.step_wait()

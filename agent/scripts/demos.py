@@ -7,6 +7,7 @@ import time
 
 from agent.backend import add_backend_arguments, make_backend
 from agent.rollout import demos
+from agent.utils.runs import check_output_dir
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {args.seed}")
+    check_output_dir(args.out)
     start = time.perf_counter()
     with make_backend(args.backend, args.workers, args.address) as backend:
         manifest = demos.generate_demos(

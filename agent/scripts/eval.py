@@ -19,7 +19,7 @@ from agent.eval.evaluation import run_eval
 from agent.eval.html_report import VIDEOS_PER_KIND, write_html_report
 from agent.eval.policies import BASELINES, PolicySpec
 from agent.eval.report import eval_info, format_table, format_targets, write_report
-from agent.utils.runs import make_run_dir
+from agent.utils.runs import check_out, make_run_dir
 from agent.utils.seeds import DEFAULT_EVAL_SEED, LEVER_SEED, seed_range_name, warn_if_training_seeds
 from envs.language import SPLITS, check_split
 from envs.registration import DEFAULT_TASK, check_task
@@ -94,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         raise ValueError(f"--seed must be >= 0, got {args.seed}")
     if args.report_videos < 0:
         raise ValueError(f"--report-videos must be >= 0, got {args.report_videos}")
+    if args.episodes < 1:
+        raise ValueError(f"--episodes must be >= 1, got {args.episodes}")
+    check_out(args.out)
     env_kwargs = {} if args.max_steps is None else {"max_steps": args.max_steps}
     for spec in specs:
         if isinstance(spec, Path):
@@ -123,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(format_table(results))
     print(format_targets(results))
+    for line in unknown_word_lines(results):
+        print(line)
     print(f"wrote {', '.join(str(p) for p in paths.values())}")
     return 0
 
@@ -140,3 +145,17 @@ def demo_seeds_of(checkpoint: Path) -> tuple[int, int] | None:
         if isinstance(demos, dict) and "seed" in demos and "episodes" in demos:
             return int(demos["seed"]), int(demos["seed"]) + int(demos["episodes"])
     return None
+
+
+def unknown_word_lines(results: list[dict]) -> list[str]:
+    """One line per row whose instructions held words the agent does not know."""
+    lines = []
+    for r in results:
+        agg = r["aggregated"]
+        if agg.get("episodes_with_unknown_words"):
+            lines.append(
+                f"{r['label']} / {r['split']}: {agg['episodes_with_unknown_words']} of "
+                f"{agg['episodes']} instructions held words the agent does not know "
+                f"({agg['unknown_words']} words in all; read as [UNK])"
+            )
+    return lines

@@ -14,15 +14,15 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from agent.data.grounding_frames import GroundingConfig
 from agent.learn.bc import BCConfig, BCTrainer, prepare
 from agent.learn.dagger import DAggerConfig, run_dagger
 from agent.model.config import AgentConfig
-from agent.utils.configs import Split, Teacher, config_to_dict, parse_command
+from agent.utils.configs import Split, Teacher, check_bounds, config_to_dict, parse_command
 from agent.utils.io import atomic_write_json
-from agent.utils.runs import make_run_dir
+from agent.utils.runs import check_out, make_run_dir
 from agent.utils.seeds import VALIDATION_SEEDS, seed_range_name
 from agent.utils.versions import versions
 
@@ -43,6 +43,14 @@ class DemosConfig:
     episodes_per_shard: int = 50
     """Episodes per shard file."""
 
+    BOUNDS: ClassVar[dict[str, str]] = {
+        "episodes": ">=1", "workers": ">=1", "episodes_per_shard": ">=1",
+    }  # fmt: skip
+    """Allowed range of each numeric field (checked when the config is built)."""
+
+    def __post_init__(self) -> None:
+        check_bounds(self)
+
 
 @dataclass
 class EvalConfig:
@@ -62,6 +70,14 @@ class EvalConfig:
     """Also evaluate with a mission that names nothing on the same layouts (the
     instruction-free control)."""
 
+    BOUNDS: ClassVar[dict[str, str]] = {
+        "episodes": ">=1", "workers": ">=1", "seed": ">=0", "validation_episodes": ">=0",
+    }  # fmt: skip
+    """Allowed range of each numeric field (checked when the config is built)."""
+
+    def __post_init__(self) -> None:
+        check_bounds(self)
+
 
 @dataclass
 class RecordConfig:
@@ -71,6 +87,14 @@ class RecordConfig:
     """Episodes to record (0: none)."""
     gif: bool = False
     """Also write GIFs."""
+
+    BOUNDS: ClassVar[dict[str, str]] = {
+        "episodes": ">=0",
+    }  # fmt: skip
+    """Allowed range of each numeric field (checked when the config is built)."""
+
+    def __post_init__(self) -> None:
+        check_bounds(self)
 
 
 @dataclass
@@ -111,6 +135,14 @@ class QuickstartConfig:
     """Final evaluation."""
     record: RecordConfig = field(default_factory=RecordConfig)
     """Videos."""
+
+    BOUNDS: ClassVar[dict[str, str]] = {
+        "seed": ">=0",
+    }  # fmt: skip
+    """Allowed range of each numeric field (checked when the config is built)."""
+
+    def __post_init__(self) -> None:
+        check_bounds(self)
 
 
 def _backend(config: QuickstartConfig, workers: int) -> Any:
@@ -267,5 +299,6 @@ def main(argv: list[str] | None = None) -> int:
     """Parse ``--config`` and the flags, then run the quickstart."""
     argv = list(sys.argv[1:] if argv is None else argv)
     config = parse_command(QuickstartConfig, argv, "miniground quickstart", __doc__)
+    check_out(config.out)
     run_quickstart(config, " ".join(["miniground", "quickstart", *argv]))
     return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from agent.eval.policies import BASELINES, PolicySpec, is_baseline
 from agent.eval.video import FPS, record_episodes
-from agent.utils.runs import make_run_dir
+from agent.utils.runs import check_out, make_run_dir
 from envs.registration import DEFAULT_TASK
 
 
@@ -41,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     assert is_baseline(spec) or isinstance(spec, Path)
     if args.fps < 1:
         raise ValueError(f"--fps must be >= 1, got {args.fps}")
+    if args.episodes < 1:
+        raise ValueError(f"--episodes must be >= 1, got {args.episodes}")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {args.seed}")
+    check_out(args.out)
     out = Path(args.out) if args.out else make_run_dir("record")
     env_kwargs = {} if args.max_steps is None else {"max_steps": args.max_steps}
     paths = record_episodes(

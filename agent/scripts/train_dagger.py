@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from agent.learn import dagger
 from agent.learn.bc import BCTrainer, prepare
+from agent.learn.checkpoint import check_run_output
 from agent.learn.dagger import DAggerTrainConfig, run_dagger
 from agent.model.agent import Agent
 from agent.utils.configs import parse_train_command
@@ -19,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     config, resume = parse_train_command(
         DAggerTrainConfig, argv, "miniground train dagger", dagger.__doc__, ("bc", "dagger")
     )
+    config.out = check_run_output(config.out, resume)
     demos, manifest = prepare(config)
     trainer = BCTrainer(config, demos, manifest)
     if resume:

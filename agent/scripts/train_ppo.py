@@ -12,6 +12,7 @@ from agent.learn.ppo_config import PPOConfig, config_from_run
 from agent.learn.ppo_run import train
 from agent.rollout.vector_env import EnvWorkerError
 from agent.utils.configs import parse_command, pop_option
+from agent.utils.runs import check_out
 
 DESCRIPTION = """Recurrent PPO on parallel MiniWorld envs, from scratch or a checkpoint.
 
@@ -26,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = config_from_run(resume, rest)
     else:
         cfg = parse_command(PPOConfig, rest, prog, DESCRIPTION)
+        check_out(cfg.out, fresh=True)
     try:
         train(cfg, resume=bool(resume))
     except EnvWorkerError as exc:

@@ -262,3 +262,40 @@ def parse_train_command(
         base = from_values(cls, json.loads(saved.read_text())["train"], validate=False)
     text = f"{(description or '').rstrip()}\n\n{RESUME_HELP}"
     return parse_command(cls, rest, prog, text, tables, base), resume
+
+
+# --------------------------------------------------------------------------- ranges
+def check_bounds(config: Any) -> None:
+    """Check the numeric fields named in the ``BOUNDS`` class attributes of ``config``'s classes.
+
+    ``BOUNDS`` maps a field name to a rule: ``">=1"``, ``">=0"``, ``">0"`` or ``"0..1"`` (both
+    ends included). A field whose value is None (an optional setting left unset) passes.
+
+    Raises:
+        ValueError: naming the field, its value and the allowed range.
+    """
+    for klass in type(config).__mro__:
+        for name, rule in vars(klass).get("BOUNDS", {}).items():
+            value = getattr(config, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{name} must be a number, got {value!r}")
+            if not _within(value, rule):
+                raise ValueError(f"{name} must be {_RULE_TEXT[rule]}, got {value!r}")
+
+
+_RULE_TEXT = {">=1": ">= 1", ">=0": ">= 0", ">0": "> 0", "0..1": "between 0 and 1"}
+
+
+def _within(value: float, rule: str) -> bool:
+    if rule not in _RULE_TEXT:
+        raise AssertionError(f"unknown bound {rule!r}")
+    if value != value:  # NaN is outside every range
+        return False
+    return {
+        ">=1": value >= 1,
+        ">=0": value >= 0,
+        ">0": value > 0,
+        "0..1": 0 <= value <= 1,
+    }[rule]
