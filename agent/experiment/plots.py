@@ -25,34 +25,50 @@ def _png(fig: Any) -> bytes:
 
 
 def _err(rows: list[Row]) -> list[list[float]]:
-    return [[max(0.0, r["success_rate"] - r["success_ci95"][0]) for r in rows],
-            [max(0.0, r["success_ci95"][1] - r["success_rate"]) for r in rows]]  # fmt: skip
+    return [
+        [max(0.0, r["success_rate"] - r["success_ci95"][0]) for r in rows],
+        [max(0.0, r["success_ci95"][1] - r["success_rate"]) for r in rows],
+    ]
+
+
+def _bar(rows: list[Row]) -> tuple[float, float, float]:
+    """(height, low, high): one run's success and Wilson interval, or the mean of several seeds
+    with whiskers from the lowest to the highest seed."""
+    rates = [r["success_rate"] for r in rows]
+    if len(rows) == 1:
+        return rates[0], rows[0]["success_ci95"][0], rows[0]["success_ci95"][1]
+    return sum(rates) / len(rates), min(rates), max(rates)
 
 
 def bars(rows: list[Row], variants: list[str], splits: list[str], title: str) -> bytes:
-    """One group of bars per variant, one bar per split; crosses mark the control."""
+    """One group of bars per variant, one bar per split (several seeds: their mean, whiskers
+    from the lowest to the highest seed); crosses mark the instruction-free control."""
     fig, ax = _canvas(max(6.0, 1.3 * len(variants) + 2), 3.6)
     width = 0.8 / max(len(splits), 1)
     for k, split in enumerate(splits):
-        picked = [(i, r) for i, v in enumerate(variants) for r in rows
-                  if r["variant"] == v and r["split"] == split and not r["control"]]  # fmt: skip
-        if not picked:
+        xs, heights, lows, highs, cx, cy = [], [], [], [], [], []
+        for i, variant in enumerate(variants):
+            mine = [r for r in rows if r["variant"] == variant and r["split"] == split]
+            agent = [r for r in mine if not r["control"]]
+            if not agent:
+                continue
+            x = i - 0.4 + width * (k + 0.5)
+            height, low, high = _bar(agent)
+            xs.append(x)
+            heights.append(height)
+            lows.append(max(0.0, height - low))
+            highs.append(max(0.0, high - height))
+            control = [r for r in mine if r["control"]]
+            if control:
+                cx.append(x)
+                cy.append(_bar(control)[0])
+        if not xs:
             continue
-        xs = [i - 0.4 + width * (k + 0.5) for i, _ in picked]
-        ax.bar(xs, [r["success_rate"] for _, r in picked], width,
-               yerr=_err([r for _, r in picked]), capsize=3, label=split)  # fmt: skip
-        controls = [
-            (x, r)
-            for x, (i, _) in zip(xs, picked, strict=True)
-            for r in rows
-            if r["variant"] == variants[i] and r["split"] == split and r["control"]
-        ]
-        if controls:
-            ax.scatter([x for x, _ in controls], [r["success_rate"] for _, r in controls],
-                       marker="x", color="black", zorder=3,
-                       label="control" if k == 0 else None)  # fmt: skip
+        ax.bar(xs, heights, width, yerr=[lows, highs], capsize=3, label=split)
+        ax.scatter(cx, cy, marker="x", color="black", zorder=3,
+                   label="control" if k == 0 and cx else None)  # fmt: skip
     ax.set_xticks(range(len(variants)), variants, fontsize=8, rotation=15)
-    ax.set(ylim=(0, 1.05), ylabel="success rate (Wilson 95%)", title=title)
+    ax.set(ylim=(0, 1.05), ylabel="success rate", title=title)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8, frameon=False, ncol=4)
     return _png(fig)

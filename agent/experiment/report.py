@@ -57,8 +57,8 @@ def _outcomes(row: dict[str, Any]) -> str:
                       for k in ("success", "wrong_object", "timeout"))  # fmt: skip
 
 
-def _planned(experiments_dir: Path, name: str) -> tuple[list[str], int] | None:
-    """Run ids an experiment file plans at its own seed count, and that count."""
+def _planned(experiments_dir: Path, name: str) -> tuple[list[str], dict[str, Any]] | None:
+    """Run ids an experiment file plans at its own seed count, and its header."""
     from agent.experiment.plan import plan_runs
     from agent.experiment.spec import is_experiment_file, load_experiment
 
@@ -66,7 +66,7 @@ def _planned(experiments_dir: Path, name: str) -> tuple[list[str], int] | None:
     if not path.is_file() or not is_experiment_file(path):
         return None
     experiment = load_experiment(path)
-    return [r.run_id for r in plan_runs(experiment)], experiment.header.seeds
+    return [r.run_id for r in plan_runs(experiment)], experiment.meta()
 
 
 def _agent_table(records: list[dict[str, Any]]) -> list[str]:
@@ -80,8 +80,8 @@ def _agent_table(records: list[dict[str, Any]]) -> list[str]:
     rows = [f for f in _rows(agents) if not f["control"]]
     controls = {(f["variant"], f["seed"], f["stage"], f["split"]): f
                 for f in _rows(agents) if f["control"]}  # fmt: skip
-    rows.sort(key=lambda f: (order[f["variant"]], f["seed"], f["stage"] != "bc",
-                             f["stage"] == "ppo", f["split"]))  # fmt: skip
+    rows.sort(key=lambda f: (order[f["variant"]], f["seed"], STAGES.index(f["stage"]),
+                             f["split"]))  # fmt: skip
     for f in rows:
         control = controls.get((f["variant"], f["seed"], f["stage"], f["split"]))
         expert = baselines.get((f["task"], "expert", f["split"]))
@@ -139,12 +139,16 @@ def _provenance(records: list[dict[str, Any]]) -> list[str]:
 
 def _section(name: str, records: list[dict[str, Any]], results: Path,
              experiments_dir: Path) -> tuple[list[str], dict[str, bytes]]:  # fmt: skip
-    meta = records[0]["experiment"] if records else {"title": name, "description": ""}
-    lines = [f"## {meta.get('title') or name}", "", meta.get("description", "").strip(), ""]
     planned = _planned(experiments_dir, name)
+    meta = {"title": name, "description": ""}
+    if records:
+        meta = records[0]["experiment"]
+    elif planned is not None:
+        meta = planned[1]
+    lines = [f"## {meta.get('title') or name}", "", meta.get("description", "").strip(), ""]
     have = {r["run_id"] for r in records}
     if planned is not None:
-        ids, count = planned
+        ids, count = planned[0], planned[1]["seeds"]
         missing = [i for i in ids if i not in have]
         lines.append(f"Records: {len([i for i in ids if i in have])} of {len(ids)} planned runs "
                      f"({count} training seed{'s' * (count > 1)}).")  # fmt: skip
@@ -159,15 +163,22 @@ def _section(name: str, records: list[dict[str, Any]], results: Path,
     images: dict[str, bytes] = {}
     agents = [r for r in records if r["kind"] == "agent"]
     if agents:
-        rows = [f for f in _rows(agents) if f["stage"] == _last_stage(agents)]
-        splits = list(dict.fromkeys(f["split"] for f in rows))
         title = meta.get("title") or name
         if meta.get("plot") == "curve":
+            rows = [f for f in _rows(agents) if f["stage"] == _last_stage(agents)]
+            splits = list(dict.fromkeys(f["split"] for f in rows))
             png = plots.curve(rows, splits, meta.get("x_label", ""), title)
         else:
-            variants = sorted({r["variant"] for r in agents},
-                              key=lambda v: next(r["variant_index"] for r in agents
-                                                 if r["variant"] == v))  # fmt: skip
+            rows = _rows(agents)
+            stages = {f["stage"] for f in rows}
+            order = {(r["variant"], s): (r["variant_index"], STAGES.index(s))
+                     for r in agents for s in stages}  # fmt: skip
+            if len(stages) > 1:  # one bar group per variant x stage
+                rows = [{**f, "variant": f"{f['variant']}: {f['stage']}"} for f in rows]
+            variants = [f"{v}: {s}" if len(stages) > 1 else v
+                        for v, s in sorted(order, key=order.__getitem__)]  # fmt: skip
+            variants = list(dict.fromkeys(variants))
+            splits = list(dict.fromkeys(f["split"] for f in rows))
             png = plots.bars(rows, variants, splits, title)
         images[f"{name}/{name}.png"] = png
         lines += [f"![{title}]({name}/{name}.png)", ""]
@@ -177,9 +188,12 @@ def _section(name: str, records: list[dict[str, Any]], results: Path,
     return lines, images
 
 
+STAGES: tuple[str, ...] = ("bc", "dagger", "ppo")
+
+
 def _last_stage(records: list[dict[str, Any]]) -> str:
     stages = {f["stage"] for r in records for f in r["figures"]}
-    return next(s for s in ("ppo", "dagger", "bc") if s in stages)
+    return next(s for s in reversed(STAGES) if s in stages)
 
 
 def build_results(

@@ -220,6 +220,7 @@ def run_experiment(
     on: str = "final",
     only: tuple[str, ...] = (),
     baselines: bool = True,
+    agents: bool = True,
     dry_run: bool = False,
     command: str = "",
     progress: bool = True,
@@ -236,8 +237,7 @@ def run_experiment(
         tasks = {r.config.task for r in runs if r.kind == "agent" and r.variant in only}
         runs = [r for r in runs if (r.variant in only if r.kind == "agent" else
                                     r.config.task in tasks)]  # fmt: skip
-    if not baselines:
-        runs = [r for r in runs if r.kind == "agent"]
+    runs = [r for r in runs if (baselines if r.kind == "baseline" else agents)]
     code = code_hash()
     states = [find_done(results, run, code) for run in runs]
     tracker = Progress(experiment.name, budget, runs, [s for s, _ in states])

@@ -30,6 +30,8 @@ def _run_parser() -> argparse.ArgumentParser:
                    "1,100,000.. for development (never reported)")  # fmt: skip
     p.add_argument("--only", default="", help="comma-separated variant names to run")
     p.add_argument("--no-baselines", action="store_true", help="skip the expert/random runs")
+    p.add_argument("--no-agents", action="store_true",
+                   help="run only the expert/random baselines (minutes, not hours)")  # fmt: skip
     p.add_argument("--results", default=None,
                    help="records directory (default experiments/results for full final runs, "
                    "else $MINIGROUND_RUNS/<budget or validation>_results)")  # fmt: skip
@@ -66,7 +68,7 @@ def run_main(argv: list[str]) -> int:
     only = tuple(n.strip() for n in args.only.split(",") if n.strip())
     command = " ".join(["miniground", "experiment", "run", *argv])
     run_experiment(args.experiment, args.results, args.seeds, args.budget, args.on, only,
-                   not args.no_baselines, args.dry_run, command)  # fmt: skip
+                   not args.no_baselines, not args.no_agents, args.dry_run, command)  # fmt: skip
     return 0
 
 
