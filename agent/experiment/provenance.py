@@ -55,9 +55,10 @@ def code_hash(root: Path = ROOT) -> str:
 
 
 def git_commit(root: Path = ROOT) -> dict[str, Any]:
-    """HEAD's commit and whether the code that matters has uncommitted changes."""
+    """HEAD's commit and whether the code that matters (:func:`code_files`) has uncommitted
+    changes."""
     head = _git("rev-parse", "HEAD", root=root)
-    status = _git("status", "--porcelain", "--", *CODE_DIRS, root=root)
+    status = _git("status", "--porcelain", "--", *code_files(root), root=root)
     return {
         "head": head.strip() if head else None,
         "dirty": bool(status.strip()) if status is not None else None,

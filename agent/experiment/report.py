@@ -81,7 +81,7 @@ def _agent_table(records: list[dict[str, Any]]) -> list[str]:
     controls = {(f["variant"], f["seed"], f["stage"], f["split"]): f
                 for f in _rows(agents) if f["control"]}  # fmt: skip
     rows.sort(key=lambda f: (order[f["variant"]], f["seed"], STAGES.index(f["stage"]),
-                             f["split"]))  # fmt: skip
+                             _split_key(f["split"])))  # fmt: skip
     for f in rows:
         control = controls.get((f["variant"], f["seed"], f["stage"], f["split"]))
         expert = baselines.get((f["task"], "expert", f["split"]))
@@ -91,6 +91,21 @@ def _agent_table(records: list[dict[str, Any]]) -> list[str]:
             f"{_cell(control)} | {_cell(expert)} | {_cell(random)} | {_outcomes(f)} | "
             f"{f['spl']:.3f} |"
         )
+    return lines
+
+
+def _baseline_table(records: list[dict[str, Any]]) -> list[str]:
+    """The expert and random policy on the same episodes as the agents, per task."""
+    rows = [(r["task"], r["policy"], f) for r in records if r["kind"] == "baseline"
+            for f in r["figures"]]  # fmt: skip
+    if not rows:
+        return []
+    lines = ["", "Baselines on the same episodes:", "",
+             "| task | policy | split | success % [95% CI] | outcomes s/w/t % | SPL |",
+             "|---|---|---|---|---|---|"]  # fmt: skip
+    for task, policy, f in sorted(rows, key=lambda t: (t[0], t[1], _split_key(t[2]["split"]))):
+        lines.append(f"| {task} | {policy} | {f['split']} | {_cell(f)} | {_outcomes(f)} | "
+                     f"{f['spl']:.3f} |")  # fmt: skip
     return lines
 
 
@@ -159,7 +174,9 @@ def _section(name: str, records: list[dict[str, Any]], results: Path,
     if not records:
         return lines + ["No records yet.", ""], {}
     lines += _provenance(records) + [""]
-    lines += _agent_table(records) + _seed_table(records) + [""]
+    if any(r["kind"] == "agent" for r in records):
+        lines += _agent_table(records) + _seed_table(records)
+    lines += _baseline_table(records) + [""]
     images: dict[str, bytes] = {}
     agents = [r for r in records if r["kind"] == "agent"]
     if agents:
@@ -189,6 +206,11 @@ def _section(name: str, records: list[dict[str, Any]], results: Path,
 
 
 STAGES: tuple[str, ...] = ("bc", "dagger", "ppo")
+SPLITS: tuple[str, ...] = ("train", "heldout_combos", "paraphrase")
+
+
+def _split_key(split: str) -> int:
+    return SPLITS.index(split) if split in SPLITS else len(SPLITS)
 
 
 def _last_stage(records: list[dict[str, Any]]) -> str:
@@ -214,11 +236,21 @@ def build_results(
 
     lines = [HEADER]
     images: dict[str, bytes] = {}
+    sections: list[str] = []
+    planned_total = 0
     for name in sorted(names, key=order):
         records = sorted(by_name.get(name, []), key=lambda r: r["run_id"])
         section, pngs = _section(name, records, results, experiments_dir)
-        lines += section
+        sections += section
         images.update(pngs)
+        planned = _planned(experiments_dir, name)
+        planned_total += len(planned[0]) if planned else len(records)
+    every = [r for recs in by_name.values() for r in recs]
+    seconds = sum(r["timings_s"]["total"] for r in every if not r.get("reused_from"))
+    lines += [f"Status: {len(every)} of {planned_total} planned runs recorded (a run shared by two "
+              f"experiments counts in each); machine time of the records {seconds / 3600:.2f} h.",
+              ""]  # fmt: skip
+    lines += sections
     return "\n".join(lines).rstrip() + "\n", images
 
 

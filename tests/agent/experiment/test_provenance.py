@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -48,6 +49,15 @@ def test_code_hash_follows_the_code_that_matters(tmp_path: Path, use_git: bool) 
     for rel in ("agent/learn/bc.py", "envs/goto.py", "policies/expert.py",
                 "agent/experiment/runner.py"):  # fmt: skip
         assert edit_changes_hash(tmp_path, rel), rel
+    if use_git:  # dirty means: the code that matters differs from HEAD
+        env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+               "GIT_COMMITTER_EMAIL": "t@t", "PATH": os.environ["PATH"]}  # fmt: skip
+        subprocess.run(["git", "-C", str(tmp_path), "commit", "-qam", "x"], check=True, env=env)
+        assert git_commit(tmp_path)["dirty"] is False
+        (tmp_path / "agent/scripts/eval.py").write_text("edited\n")
+        assert git_commit(tmp_path)["dirty"] is False
+        (tmp_path / "envs/goto.py").write_text("edited\n")
+        assert git_commit(tmp_path)["dirty"] is True
 
 
 def test_code_hash_of_this_checkout_is_stable() -> None:

@@ -136,10 +136,14 @@ def test_results_md_from_records(suite: tuple[Path, Path]) -> None:
     exp_dir, results = suite
     text, images = build_results(results, exp_dir)
     assert text.index("## Bars") < text.index("## Curve")
+    assert "Status: 8 of 8 planned runs recorded" in text and "records 0.33 h." in text
     assert "Records: 6 of 6 planned runs (2 training seeds)." in text
     # every figure: success, its Wilson interval and n; the control and the baselines beside it
     assert "| film | 0 | bc | train | 60.0 [53.1, 66.5] n=200 | 20.0 [15.0, 26.1] n=200 |" in text
     assert "95.0 [91.0, 97.3] n=200" in text  # the expert baseline
+    assert (
+        "| MiniGround/GoToObject-v0 | random | heldout_combos | 95.0 [91.0, 97.3] n=200 |" in text
+    )
     assert "2,000,000..2,000,199" in text and "0..99, 100,000..100,099" in text
     # seed spread: film seeds 0, 1 scored 60% and 75%
     assert "| film | bc | train | 0,1 | 67.5 | 10.6 | 60.0..75.0 |" in text
