@@ -16,7 +16,7 @@ CODE_DIRS: tuple[str, ...] = ("agent", "envs", "policies")
 NOT_CODE: tuple[str, ...] = ("agent/bench/", "agent/scripts/", "agent/cli.py", "agent/experiment/")
 """Files under CODE_DIRS that cannot change a figure (benchmarks, argument parsing, the
 experiment machinery: a recipe's every setting is in the config hash) ..."""
-CODE_TOO: tuple[str, ...] = ("agent/experiment/runner.py",)
+CODE_TOO: tuple[str, ...] = ("agent/experiment/stages.py",)
 """... except the module that chains the stages."""
 
 

@@ -16,7 +16,7 @@ def make_tree(root: Path) -> None:
     for rel, text in {
         "agent/learn/bc.py": "x = 1\n", "envs/goto.py": "y = 2\n", "policies/expert.py": "z\n",
         "agent/scripts/eval.py": "a\n", "agent/experiment/report.py": "b\n",
-        "agent/experiment/runner.py": "c\n", "README.md": "readme\n",
+        "agent/experiment/stages.py": "c\n", "README.md": "readme\n",
         "experiments/results/r.json": "{}\n",
     }.items():  # fmt: skip
         path = root / rel
@@ -41,13 +41,13 @@ def test_code_hash_follows_the_code_that_matters(tmp_path: Path, use_git: bool) 
         subprocess.run(["git", "-C", str(tmp_path), "add", "-A"], check=True)
     files = code_files(tmp_path)
     assert "agent/learn/bc.py" in files and "envs/goto.py" in files
-    assert "agent/experiment/runner.py" in files  # chains the stages: it matters
+    assert "agent/experiment/stages.py" in files  # chains the stages: it matters
     assert "agent/scripts/eval.py" not in files and "agent/experiment/report.py" not in files
     for rel in ("README.md", "experiments/results/r.json", "agent/scripts/eval.py",
                 "agent/experiment/report.py"):  # fmt: skip
         assert not edit_changes_hash(tmp_path, rel), rel
     for rel in ("agent/learn/bc.py", "envs/goto.py", "policies/expert.py",
-                "agent/experiment/runner.py"):  # fmt: skip
+                "agent/experiment/stages.py"):  # fmt: skip
         assert edit_changes_hash(tmp_path, rel), rel
     if use_git:  # dirty means: the code that matters differs from HEAD
         env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
