@@ -52,6 +52,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "agent.scripts.train_dagger:main",
         "DAgger rounds on top of behaviour cloning",
     ),
+    "experiment run": (
+        "agent.scripts.experiment:run_main",
+        "run a named experiment's missing runs",
+    ),
+    "experiment report": (
+        "agent.scripts.experiment:report_main",
+        "rebuild RESULTS.md from records",
+    ),
 }
 """Command words -> "module:function" taking ``argv`` and returning an exit code."""
 

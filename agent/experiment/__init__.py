@@ -1,0 +1,1 @@
+"""Named experiments: TOML definitions, their runs, committed result records and RESULTS.md."""
