@@ -158,7 +158,10 @@ CASES: tuple[Case, ...] = (
         r"seed must be >= 0",
     ),  # fmt: skip
     Case(
-        "PPO zero envs", lambda p: ["train", "ppo", "--num_envs", "0"], 2, r"num_envs must be >= 1"
+        "PPO negative envs",
+        lambda p: ["train", "ppo", "--num_envs", "-1"],
+        2,
+        r"num_envs must be >= 1",
     ),
     Case(
         "PPO gamma out of range",
