@@ -5,10 +5,10 @@ pipes (measured before and after PPO, averaged, as the machine's load drifts). P
 iterations (rollout with the agent acting, GAE, the PPO update) with the configured model, after
 one warm-up iteration. ``ratio`` = PPO / raw (target >= 0.5 on the CPU).
 
-``--against sb3`` also runs Stable-Baselines3's PPO with the same settings (:mod:`agent.bench.sb3`),
-alternating with ours over ``--rounds`` rounds (target: ours >= 1.0x SB3's env-steps/s), and
-every run reports the learner's samples/s against a bare forward/backward of the same model and
-batches (:mod:`agent.bench.learner`, target >= 0.9).
+``--against sb3`` also runs Stable-Baselines3's PPO with the same settings
+(:mod:`agent.learn.sb3_baseline`), alternating with ours over ``--rounds`` rounds (target: ours
+>= 1.0x SB3's env-steps/s), and every run reports the learner's samples/s against a bare
+forward/backward of the same model and batches (:mod:`agent.learn.ppo_speed`, target >= 0.9).
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def ppo_steps_per_second(cfg: PPOConfig, envs: Any, iterations: int) -> dict[str
         collect, update = collect + stats["collect_s"], update + stats["update_s"]
     seconds = time.perf_counter() - start
     steps = iterations * cfg.batch_steps
-    from agent.bench.sb3 import our_flops_per_frame
+    from agent.learn.sb3_baseline import our_flops_per_frame
 
     return {
         "steps_per_second": steps / seconds,
@@ -83,10 +83,10 @@ def run(
 ) -> dict[str, Any]:
     """Measure raw and PPO env-steps/s on one vector env (and SB3's PPO when ``against`` is
     "sb3", alternating with ours over ``rounds``); return the figures."""
-    from agent.bench.learner import learner_efficiency
+    from agent.learn.ppo_speed import learner_efficiency
 
     if against == "sb3":
-        from agent.bench.sb3 import require_sb3, sb3_steps_per_second
+        from agent.learn.sb3_baseline import require_sb3, sb3_steps_per_second
 
         require_sb3()  # fail before any measurement
     torch.set_num_threads(cfg.threads)

@@ -22,7 +22,7 @@ def test_bench_ppo_reports_both_rates_from_one_vector_env() -> None:
 def test_bench_ppo_against_sb3_runs_both_with_the_same_settings() -> None:
     pytest.importorskip("stable_baselines3")  # in the test extra: CI runs this
     from agent.bench.ppo import format_report, run
-    from agent.bench.sb3 import make_sb3
+    from agent.learn.sb3_baseline import make_sb3
 
     cfg = tiny_ppo_config(task="MiniGround/GoToObject-v0", num_envs=2, num_steps=8, seq_len=4,
                           num_minibatches=2, update_epochs=1, max_steps=20)  # fmt: skip
@@ -48,7 +48,7 @@ def test_bench_ppo_against_sb3_runs_both_with_the_same_settings() -> None:
 def test_against_sb3_without_it_says_how_to_install(monkeypatch) -> None:
     import sys
 
-    from agent.bench.sb3 import require_sb3
+    from agent.learn.sb3_baseline import require_sb3
 
     monkeypatch.setitem(sys.modules, "stable_baselines3", None)
     with pytest.raises(ImportError, match=r"miniground\[sb3\]"):
