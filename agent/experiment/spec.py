@@ -95,7 +95,7 @@ class RecordConfig:
 class PPOStageConfig:
     """PPO fine-tuning of the imitation agent (the ``ppo`` stage; ``experiments/ppo_finetune``)."""
 
-    total_steps: int = 100_000
+    total_steps: int = 102_400
     """Env steps of PPO."""
     num_envs: int = 4
     """Parallel envs, one worker process each."""
@@ -107,14 +107,16 @@ class PPOStageConfig:
     """Minibatches per epoch."""
     update_epochs: int = 3
     """Passes over each rollout."""
-    lr: float = 1e-4
+    lr: float = 3e-4
     """Adam learning rate."""
     ent_coef: float = 0.003
     """Entropy bonus coefficient."""
-    kl_coef: float = 0.05
+    kl_coef: float = 0.02
     """Weight of KL(pi || pi_imitation)."""
-    target_kl: float | None = 0.02
+    target_kl: float | None = 0.03
     """Early stop of an update's epochs above this approximate KL (None: never)."""
+    critic_warmup: int = 4
+    """Rollouts in which only the critic learns, before the policy moves."""
     rollout_seed: int = 4_000_000
     """Env seed of PPO's envs (training data: disjoint from validation and final seeds)."""
 
