@@ -32,7 +32,8 @@ from agent.learn.bc import BCConfig
 from agent.learn.dagger import DAggerConfig
 from agent.learn.ppo_config import PPOConfig
 from agent.model.config import AgentConfig
-from agent.utils.configs import Split, Teacher, config_to_dict, from_values, read_toml
+from agent.rollout.demos import DemosConfig
+from agent.utils.configs import Split, config_to_dict, from_values, read_toml
 from agent.utils.seeds import FINAL_EVAL_SEEDS, VALIDATION_SEEDS
 from envs.registration import check_task
 
@@ -45,20 +46,6 @@ DEMO_SEED_STRIDE = 100_000
 """Training seed ``s`` records its demos on env seeds ``s * DEMO_SEED_STRIDE ..`` (disjoint)."""
 ALL_SPLITS: tuple[Split, ...] = ("train", "heldout_combos", "paraphrase")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-@dataclass
-class DemosConfig:
-    """Demonstrations (the quickstart's settings)."""
-
-    episodes: int = 2000
-    """Expert episodes."""
-    workers: int = 2
-    """Worker processes (one env each)."""
-    teacher: Teacher = "scan"
-    """'expert' (privileged planner) or 'scan' (scans until the target was seen)."""
-    episodes_per_shard: int = 50
-    """Episodes per shard file."""
 
 
 @dataclass

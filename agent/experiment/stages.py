@@ -84,18 +84,12 @@ def train_agent(run: PlannedRun, run_dir: Path, clock: _Clock) -> dict[str, Any]
     dagger_report: list[dict[str, Any]] = []
     kept = "bc"
     if "dagger" in cfg.stages:
-        from agent.learn.dagger import run_dagger
+        from agent.learn.dagger import dagger_or_bc
 
         t0 = time.perf_counter()
         val = cfg.eval.validation_episodes
-        snapshot = copy.deepcopy(trainer.agent.state_dict())
-        dagger_report = run_dagger(trainer, cfg.dagger, episodes, eval_episodes=val)
-        before, after = dagger_report[0]["success_rate"], dagger_report[-1]["success_rate"]
-        if val and after < before:
-            trainer.agent.load_state_dict(snapshot)
-            print(f"DAgger lowered validation success ({before:.2f} -> {after:.2f}): keeping BC")
-        else:
-            kept = "dagger"
+        dagger_report, kept_dagger = dagger_or_bc(trainer, cfg.dagger, episodes, val)
+        kept = "dagger" if kept_dagger else "bc"
         agents["dagger"] = _save_stage(trainer.agent, run_dir, "dagger")
         clock.stage("dagger", t0)
     trainer.save()

@@ -8,6 +8,7 @@ fine-tunes for ``updates_per_round`` updates at ``round_lr``. Success is reporte
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -107,6 +108,21 @@ def run_dagger(
             f"success {result.success_rate:.2f}"
         )
     return report
+
+
+def dagger_or_bc(
+    trainer: BCTrainer, cfg: DAggerConfig, episodes: Episodes, validation_episodes: int
+) -> tuple[list[dict[str, Any]], bool]:
+    """Run DAgger, kept unless it lowered success on the validation episodes (then the BC
+    weights come back). Returns (DAgger's report, whether DAgger was kept)."""
+    snapshot = copy.deepcopy(trainer.agent.state_dict())
+    report = run_dagger(trainer, cfg, episodes, eval_episodes=validation_episodes)
+    before, after = report[0]["success_rate"], report[-1]["success_rate"]
+    if validation_episodes and after < before:
+        trainer.agent.load_state_dict(snapshot)
+        print(f"DAgger lowered validation success ({before:.2f} -> {after:.2f}): keeping BC")
+        return report, False
+    return report, True
 
 
 def run_learner_collect(

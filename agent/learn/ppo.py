@@ -43,6 +43,18 @@ def _sequences(x: torch.Tensor | np.ndarray, seq_len: int) -> Any:
     return x.reshape(seq_len, -1, *x.shape[3:])
 
 
+def rollout_sequences(rollout: Rollout, seq_len: int) -> tuple[Any, Any, Any, Any, Any]:
+    """The rollout as (seq_len, sequences, ...) images, missions, actions and episode starts,
+    and each sequence's first memory (the one stored during the rollout)."""
+    return (
+        _sequences(rollout.images, seq_len),
+        _sequences(np.asarray(rollout.missions, dtype=object), seq_len),
+        _sequences(rollout.actions, seq_len),
+        _sequences(rollout.episode_starts, seq_len),
+        rollout.memories[::seq_len].reshape(-1, rollout.memories.shape[-1]),
+    )
+
+
 def kl_to_init(logits: torch.Tensor, ref_logits: torch.Tensor) -> torch.Tensor:
     """KL(pi || pi_init) averaged over the visited states: keeps fine-tuning near the start."""
     log_p = F.log_softmax(logits, -1)
@@ -77,16 +89,11 @@ def ppo_update(
     """Clipped-PPO epochs over one rollout (with GAE already computed); returns loss statistics."""
     dev, seq = agent.device, cfg.seq_len
 
-    # The rollout as (seq_len, sequences, ...): each sequence starts from its stored memory.
-    images = _sequences(rollout.images, seq)
-    missions = _sequences(np.asarray(rollout.missions, dtype=object), seq)
-    actions = _sequences(rollout.actions, seq)
-    starts = _sequences(rollout.episode_starts, seq)
+    images, missions, actions, starts, memory0 = rollout_sequences(rollout, seq)
     old_log_probs = _sequences(rollout.log_probs, seq)
     old_values = _sequences(rollout.values, seq)
     advantages = _sequences(rollout.advantages, seq)
     returns = _sequences(rollout.returns, seq)
-    memory0 = rollout.memories[::seq].reshape(-1, rollout.memories.shape[-1])
     refs = None if ref_logits is None else _sequences(ref_logits, seq)
     labels = {k: _sequences(v, seq) for k, v in rollout.labels.items()}
 
@@ -167,13 +174,8 @@ def critic_update(
 ) -> dict[str, float]:
     """Value-only epochs over one rollout: the critic head regresses the GAE returns while every
     other parameter (so the policy) stays frozen. The critic warm-up of a fine-tuning run."""
-    seq = cfg.seq_len
-    images = _sequences(rollout.images, seq)
-    missions = _sequences(np.asarray(rollout.missions, dtype=object), seq)
-    actions = _sequences(rollout.actions, seq)
-    starts = _sequences(rollout.episode_starts, seq)
-    returns = _sequences(rollout.returns, seq)
-    memory0 = rollout.memories[::seq].reshape(-1, rollout.memories.shape[-1])
+    images, missions, actions, starts, memory0 = rollout_sequences(rollout, cfg.seq_len)
+    returns = _sequences(rollout.returns, cfg.seq_len)
     trainable = {n: p.requires_grad for n, p in agent.named_parameters()}
     agent.requires_grad_(False)
     agent.policy.critic.requires_grad_(True)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from agent.learn.ppo import PPOTrainer, _sequences, build_agent, ppo_update
+from agent.learn.ppo import PPOTrainer, build_agent, ppo_update, rollout_sequences
 from agent.learn.ppo_config import PPOConfig
 from agent.rollout.storage import compute_gae
 
@@ -24,12 +24,7 @@ TARGET_RATIO = 0.9
 
 def bare_update(agent: Any, optimizer: Any, rollout: Any, cfg: PPOConfig) -> None:
     """Forward/backward/step over the rollout's minibatches, as many as a PPO update makes."""
-    seq = cfg.seq_len
-    images = _sequences(rollout.images, seq)
-    missions = _sequences(np.asarray(rollout.missions, dtype=object), seq)
-    actions = _sequences(rollout.actions, seq)
-    starts = _sequences(rollout.episode_starts, seq)
-    memory0 = rollout.memories[::seq].reshape(-1, rollout.memories.shape[-1])
+    images, missions, actions, starts, memory0 = rollout_sequences(rollout, cfg.seq_len)
     num_seq = actions.shape[1]
     per_batch = num_seq // cfg.num_minibatches
     for _epoch in range(cfg.update_epochs):

@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from tqdm import tqdm
 
@@ -22,8 +23,31 @@ from agent.backend import Backend, LocalBackend, WorkerError
 from agent.data.demos import encode_shard, shard_done, worker_env, write_shard_data
 from agent.data.episodes import DatasetError, EpisodeBuilder, Episodes
 from agent.rollout.episode import RecordSteps, TeacherPolicy, run_episodes
+from agent.utils.configs import Teacher, check_bounds
 from agent.utils.io import atomic_write_json
 from agent.utils.versions import versions
+
+
+@dataclass
+class DemosConfig:
+    """Demonstration generation."""
+
+    episodes: int = 2000
+    """Expert episodes."""
+    workers: int = 2
+    """Worker processes (one env each)."""
+    teacher: Teacher = "scan"
+    """'expert' (privileged planner) or 'scan' (scans until the target was seen)."""
+    episodes_per_shard: int = 50
+    """Episodes per shard file."""
+
+    BOUNDS: ClassVar[dict[str, str]] = {
+        "episodes": ">=1", "workers": ">=1", "episodes_per_shard": ">=1",
+    }  # fmt: skip
+    """Allowed range of each numeric field (checked when the config is built)."""
+
+    def __post_init__(self) -> None:
+        check_bounds(self)
 
 
 def expert_episodes(env: Any, seeds: list[int], teacher: str = "expert") -> Episodes:

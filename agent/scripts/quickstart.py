@@ -18,9 +18,10 @@ from typing import Any, ClassVar, Literal
 
 from agent.data.grounding_frames import GroundingConfig
 from agent.learn.bc import BCConfig, BCTrainer, prepare
-from agent.learn.dagger import DAggerConfig, run_dagger
+from agent.learn.dagger import DAggerConfig, dagger_or_bc
 from agent.model.config import AgentConfig
-from agent.utils.configs import Split, Teacher, check_bounds, config_to_dict, parse_command
+from agent.rollout.demos import DemosConfig
+from agent.utils.configs import Split, check_bounds, config_to_dict, parse_command
 from agent.utils.io import atomic_write_json
 from agent.utils.runs import check_out, make_run_dir
 from agent.utils.seeds import VALIDATION_SEEDS, seed_range_name
@@ -28,28 +29,6 @@ from agent.utils.versions import versions
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "quickstart.toml"
 """The quickstart's settings as shipped in the package (equal to ``QuickstartConfig()``)."""
-
-
-@dataclass
-class DemosConfig:
-    """Demonstration generation."""
-
-    episodes: int = 2000
-    """Expert episodes."""
-    workers: int = 2
-    """Worker processes (one env each)."""
-    teacher: Teacher = "scan"
-    """'expert' (privileged planner) or 'scan' (scans until the target was seen)."""
-    episodes_per_shard: int = 50
-    """Episodes per shard file."""
-
-    BOUNDS: ClassVar[dict[str, str]] = {
-        "episodes": ">=1", "workers": ">=1", "episodes_per_shard": ">=1",
-    }  # fmt: skip
-    """Allowed range of each numeric field (checked when the config is built)."""
-
-    def __post_init__(self) -> None:
-        check_bounds(self)
 
 
 @dataclass
@@ -205,14 +184,8 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
     if config.dagger.rounds > 0:
         t0 = time.perf_counter()
         val = config.eval.validation_episodes
-        snapshot = copy.deepcopy(trainer.agent.state_dict())
-        dagger_report = run_dagger(trainer, config.dagger, episodes, eval_episodes=val)
-        before, after = dagger_report[0]["success_rate"], dagger_report[-1]["success_rate"]
-        if val and after < before:
-            trainer.agent.load_state_dict(snapshot)
-            print(f"DAgger lowered validation success ({before:.2f} -> {after:.2f}): keeping BC")
-        else:
-            kept = "dagger"
+        dagger_report, kept_dagger = dagger_or_bc(trainer, config.dagger, episodes, val)
+        kept = "dagger" if kept_dagger else "bc"
         stage("dagger", t0)
     agent_dir = trainer.agent.save_pretrained(run_dir / "agent")
     trainer.save()

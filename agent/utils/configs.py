@@ -121,14 +121,24 @@ def from_values(
     return validated(built) if validate else built
 
 
-def validated(config: T) -> T:
-    """A copy of ``config`` built again through its constructors (their checks run)."""
+def validated(config: T, prefix: str = "") -> T:
+    """A copy of ``config`` built again through its constructors (their checks run); an error of
+    a nested config names its field (``demos.episodes must be >= 1``)."""
+    fields = [f.name for f in dataclasses.fields(config)]  # type: ignore[arg-type]
     changes = {
-        f.name: validated(getattr(config, f.name))
-        for f in dataclasses.fields(config)  # type: ignore[arg-type]
-        if dataclasses.is_dataclass(getattr(config, f.name))
+        name: validated(getattr(config, name), f"{prefix}{name}.")
+        for name in fields
+        if dataclasses.is_dataclass(getattr(config, name))
     }
-    return dataclasses.replace(config, **changes)  # type: ignore[type-var]
+    try:
+        return dataclasses.replace(config, **changes)  # type: ignore[type-var]
+    except ValueError as exc:
+        message = str(exc)
+        if not prefix or message.startswith(prefix):
+            raise
+        if message.split(" ", 1)[0] in fields:
+            raise ValueError(prefix + message) from exc
+        raise ValueError(f"{prefix.rstrip('.')}: {message}") from exc
 
 
 def _build(cls: type[T], values: Any, base: T, what: str, prefix: str) -> T:
