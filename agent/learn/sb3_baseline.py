@@ -122,5 +122,6 @@ def our_flops_per_frame(agent: Any, env_kwargs: dict[str, Any]) -> int:
     image = np.zeros((1, cfg_h, cfg_w, 3), dtype=np.uint8)
     mission = ["go to the red ball"]
     memory = agent.initial_memory(1)
-    agent.act(image, mission, memory, [True])  # fill the text cache: a step pays no encoding
+    with torch.no_grad():  # fill the text cache (used without grad): a step pays no encoding
+        agent.act(image, mission, memory, [True])
     return flops_per_frame(lambda: agent.act(image, mission, memory, [True]))
