@@ -46,7 +46,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "agent.scripts.train_ppo:main",
         "recurrent PPO on parallel envs, from scratch or a checkpoint",
     ),
-    "bench ppo": ("agent.bench.ppo:main", "PPO end-to-end env-steps/s next to raw env-steps/s"),
+    "bench ppo": (
+        "agent.bench.ppo:main",
+        "PPO env-steps/s next to raw stepping (and SB3's PPO: --against sb3)",
+    ),
     "train bc": ("agent.scripts.train_bc:main", "behaviour cloning on demonstrations"),
     "train dagger": (
         "agent.scripts.train_dagger:main",
