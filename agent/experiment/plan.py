@@ -78,8 +78,9 @@ def smoke(config: RunConfig) -> RunConfig:
                                checkpoint_interval=2, agent=small)  # fmt: skip
     c.dagger = dataclasses.replace(c.dagger, rounds=min(c.dagger.rounds, 1), episodes_per_round=1,
                                    updates_per_round=1)  # fmt: skip
-    c.ppo = dataclasses.replace(c.ppo, total_steps=16, num_envs=2, num_steps=8, seq_len=8,
-                                num_minibatches=1, update_epochs=1)  # fmt: skip
+    c.ppo = dataclasses.replace(c.ppo, total_steps=32, num_envs=2, num_steps=8, seq_len=8,
+                                num_minibatches=1, update_epochs=1,
+                                critic_warmup=min(c.ppo.critic_warmup, 1))  # fmt: skip
     c.eval = dataclasses.replace(
         c.eval, episodes=1, workers=1, validation_episodes=min(c.eval.validation_episodes, 1)
     )
