@@ -177,7 +177,9 @@ def evaluate_many(
     what = (
         f"{policy_label(policy_specs[0])} / {splits[0]}"
         if len(jobs) == 1
-        else f"{len(policy_specs)} policies x {len(splits)} splits"
+        else f"{len(policy_specs)} polic{'y' if len(policy_specs) == 1 else 'ies'} x "
+        f"{len(splits)} split{'' if len(splits) == 1 else 's'}"
+        + (" (+ instruction-free controls)" if len(jobs) > len(policy_specs) * len(splits) else "")
     )
     chunks = _chunks(len(jobs), episodes, backend)
     items: list[tuple[int, Record]] = []
