@@ -55,6 +55,24 @@ def rollout_sequences(rollout: Rollout, seq_len: int) -> tuple[Any, Any, Any, An
     )
 
 
+def minibatches(seqs: tuple[Any, ...], num_minibatches: int, rng: np.random.Generator) -> Any:
+    """One epoch's minibatches of sequence indices: a random permutation, cut evenly."""
+    num_seq = seqs[2].shape[1]
+    order, per_batch = rng.permutation(num_seq), num_seq // num_minibatches
+    for first in range(0, num_seq, per_batch):
+        yield order[first : first + per_batch]
+
+
+def score_minibatch(agent: Agent, seqs: tuple[Any, ...], idx: np.ndarray) -> Any:
+    """``agent.evaluate_sequence`` on sequences ``idx`` of :func:`rollout_sequences`' output."""
+    images, missions, actions, starts, memory0 = seqs
+    mb, dev = torch.as_tensor(idx), agent.device
+    return agent.evaluate_sequence(
+        images[:, mb], missions[:, idx].tolist(), actions[:, mb].to(dev), starts[:, mb].to(dev),
+        memory0[mb].to(dev),
+    )  # fmt: skip
+
+
 def kl_to_init(logits: torch.Tensor, ref_logits: torch.Tensor) -> torch.Tensor:
     """KL(pi || pi_init) averaged over the visited states: keeps fine-tuning near the start."""
     log_p = F.log_softmax(logits, -1)
@@ -89,7 +107,7 @@ def ppo_update(
     """Clipped-PPO epochs over one rollout (with GAE already computed); returns loss statistics."""
     dev, seq = agent.device, cfg.seq_len
 
-    images, missions, actions, starts, memory0 = rollout_sequences(rollout, seq)
+    seqs = rollout_sequences(rollout, seq)
     old_log_probs = _sequences(rollout.log_probs, seq)
     old_values = _sequences(rollout.values, seq)
     advantages = _sequences(rollout.advantages, seq)
@@ -97,21 +115,11 @@ def ppo_update(
     refs = None if ref_logits is None else _sequences(ref_logits, seq)
     labels = {k: _sequences(v, seq) for k, v in rollout.labels.items()}
 
-    num_seq = actions.shape[1]
-    per_batch = num_seq // cfg.num_minibatches
     logs: dict[str, list[float]] = collections.defaultdict(list)
     for _epoch in range(cfg.update_epochs):
-        order = rng.permutation(num_seq)
-        for first in range(0, num_seq, per_batch):
-            idx = order[first : first + per_batch]
+        for idx in minibatches(seqs, cfg.num_minibatches, rng):
             mb = torch.as_tensor(idx)
-            out = agent.evaluate_sequence(
-                images[:, mb],
-                missions[:, idx].tolist(),
-                actions[:, mb].to(dev),
-                starts[:, mb].to(dev),
-                memory0[mb].to(dev),
-            )
+            out = score_minibatch(agent, seqs, idx)
             log_ratio = out.log_prob - old_log_probs[:, mb].to(dev)
             ratio = log_ratio.exp()
             with torch.no_grad():  # http://joschu.net/blog/kl-approx.html
@@ -174,25 +182,18 @@ def critic_update(
 ) -> dict[str, float]:
     """Value-only epochs over one rollout: the critic head regresses the GAE returns while every
     other parameter (so the policy) stays frozen. The critic warm-up of a fine-tuning run."""
-    images, missions, actions, starts, memory0 = rollout_sequences(rollout, cfg.seq_len)
+    seqs = rollout_sequences(rollout, cfg.seq_len)
     returns = _sequences(rollout.returns, cfg.seq_len)
     trainable = {n: p.requires_grad for n, p in agent.named_parameters()}
     agent.requires_grad_(False)
     agent.policy.critic.requires_grad_(True)
     losses: list[float] = []
     try:
-        num_seq = actions.shape[1]
-        per_batch = num_seq // cfg.num_minibatches
         for _epoch in range(cfg.update_epochs):
-            order = rng.permutation(num_seq)
-            for first in range(0, num_seq, per_batch):
-                idx = order[first : first + per_batch]
-                mb = torch.as_tensor(idx)
-                out = agent.evaluate_sequence(
-                    images[:, mb], missions[:, idx].tolist(), actions[:, mb].to(agent.device),
-                    starts[:, mb].to(agent.device), memory0[mb].to(agent.device),
-                )  # fmt: skip
-                v_loss = 0.5 * ((out.value - returns[:, mb].to(agent.device)) ** 2).mean()
+            for idx in minibatches(seqs, cfg.num_minibatches, rng):
+                out = score_minibatch(agent, seqs, idx)
+                target = returns[:, torch.as_tensor(idx)].to(agent.device)
+                v_loss = 0.5 * ((out.value - target) ** 2).mean()
                 optimizer.zero_grad()
                 v_loss.backward()
                 optimizer.step()

@@ -15,7 +15,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from agent.learn.ppo import PPOTrainer, build_agent, ppo_update, rollout_sequences
+from agent.learn.ppo import (
+    PPOTrainer,
+    build_agent,
+    minibatches,
+    ppo_update,
+    rollout_sequences,
+    score_minibatch,
+)
 from agent.learn.ppo_config import PPOConfig
 from agent.rollout.storage import compute_gae
 
@@ -24,17 +31,11 @@ TARGET_RATIO = 0.9
 
 def bare_update(agent: Any, optimizer: Any, rollout: Any, cfg: PPOConfig) -> None:
     """Forward/backward/step over the rollout's minibatches, as many as a PPO update makes."""
-    images, missions, actions, starts, memory0 = rollout_sequences(rollout, cfg.seq_len)
-    num_seq = actions.shape[1]
-    per_batch = num_seq // cfg.num_minibatches
+    seqs = rollout_sequences(rollout, cfg.seq_len)
+    rng = np.random.default_rng(0)
     for _epoch in range(cfg.update_epochs):
-        for first in range(0, num_seq, per_batch):
-            idx = np.arange(first, first + per_batch)
-            mb = torch.as_tensor(idx)
-            out = agent.evaluate_sequence(
-                images[:, mb], missions[:, idx].tolist(), actions[:, mb], starts[:, mb],
-                memory0[mb],
-            )  # fmt: skip
+        for idx in minibatches(seqs, cfg.num_minibatches, rng):
+            out = score_minibatch(agent, seqs, idx)
             loss = -out.log_prob.mean() + out.value.pow(2).mean() - 0.01 * out.entropy.mean()
             optimizer.zero_grad()
             loss.backward()
