@@ -84,6 +84,11 @@ class PPOConfig:
     ``total_steps``."""
     critic_warmup_lr: float = 1e-3
     """Adam learning rate of the critic head during the warm-up."""
+    time_budget: float = 0.0
+    """Wall-clock minutes of training (summed over resumed sessions; evaluation not counted):
+    the run checkpoints and stops after the first rollout past it, or at ``total_steps``,
+    whichever comes first. 0: no limit. The learning-rate schedule still follows
+    ``total_steps``."""
     checkpoint_interval: int = 50_000
     """Env steps between checkpoints (a final one is always written)."""
     eval_episodes: int = 100
@@ -120,7 +125,7 @@ class PPOConfig:
         "vf_coef": ">=0", "grad_clip": ">0", "target_kl": ">0", "aux_weight": ">=0",
         "kl_coef": ">=0", "critic_warmup": ">=0", "critic_warmup_lr": ">0",
         "eval_episodes": ">=0", "eval_seed": ">=0", "threads": ">=1", "update_threads": ">=1",
-        "step_timeout": ">0",
+        "step_timeout": ">0", "time_budget": ">=0",
     }  # fmt: skip
     """Allowed range of each numeric field (checked when the config is built)."""
 

@@ -31,6 +31,8 @@ def learning_curve(history: list[dict[str, Any]], bins: int = 20) -> list[dict[s
         key = min(-(-h["step"] // width), bins)  # the last, rounded-up rollout joins the last bin
         p = sums.setdefault(key, {"episodes": 0, "successes": 0, "ret": 0.0})
         p["step"] = h["step"]
+        if "wall_s" in h:
+            p["wall_s"] = h["wall_s"]
         for k in ("episodes", "successes", "ret"):
             p[k] += h[k]
     return [
@@ -40,6 +42,7 @@ def learning_curve(history: list[dict[str, Any]], bins: int = 20) -> list[dict[s
             "success_rate": p["successes"] / p["episodes"] if p["episodes"] else None,
             "success_ci95": list(wilson_interval(p["successes"], p["episodes"])),
             "mean_return": p["ret"] / p["episodes"] if p["episodes"] else None,
+            **({"wall_s": p["wall_s"]} if "wall_s" in p else {}),
         }
         for p in sums.values()
     ]
@@ -117,6 +120,7 @@ def train(
         trainer.reset_envs()
         recent: collections.deque = collections.deque(maxlen=100)
         step0, t0 = trainer.global_step, time.time()
+        wall0 = float(history[-1].get("wall_s", 0.0)) if history else 0.0  # earlier sessions
         next_ckpt = (step0 // cfg.checkpoint_interval + 1) * cfg.checkpoint_interval
         total = cfg.num_updates * cfg.batch_steps
         with (
@@ -125,7 +129,8 @@ def train(
         ):
             while trainer.update < cfg.num_updates:
                 stats, episodes = trainer.iteration()
-                step = trainer.global_step
+                step, wall = trainer.global_step, wall0 + time.time() - t0
+                out_of_time = bool(cfg.time_budget) and wall >= cfg.time_budget * 60
                 recent.extend(episodes)
                 sps = (step - step0) / (time.time() - t0)
                 stats["steps_per_second"] = sps
@@ -133,15 +138,19 @@ def train(
                 successes = sum(e["is_success"] for e in episodes)
                 ret = float(sum(e["return"] for e in episodes))
                 history.append({"step": step, "episodes": len(episodes), "successes": successes,
-                                "ret": ret})  # fmt: skip
+                                "ret": ret, "wall_s": round(wall, 1)})  # fmt: skip
                 bar.update(cfg.batch_steps)
                 rate = np.mean([e["is_success"] for e in recent]) if recent else float("nan")
                 bar.set_postfix(sps=f"{sps:.0f}", success=f"{rate:.2f}")
-                if step >= next_ckpt or trainer.update == cfg.num_updates:
+                if step >= next_ckpt or trainer.update == cfg.num_updates or out_of_time:
                     extra = {"update": trainer.update, "history": history}
                     ckpt = save_checkpoint(run_dir, agent, trainer.optimizer, step, trainer.rng,
                                            extra)  # fmt: skip
                     next_ckpt = (step // cfg.checkpoint_interval + 1) * cfg.checkpoint_interval
+                if out_of_time:
+                    print(f"\nppo: time budget of {cfg.time_budget:g} min reached at {step} env "
+                          "steps", file=sys.stderr)  # fmt: skip
+                    break
         finished = True
     except EnvWorkerError:
         where = f"the last checkpoint, {ckpt}, is intact" if ckpt else "no checkpoint yet"

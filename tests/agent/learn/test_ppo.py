@@ -198,6 +198,28 @@ def test_worker_failure_then_resume_continues_where_it_stopped(tmp_path: Path, c
     assert len(list(run.glob("events.out.tfevents.*"))) == 2  # one per session, same directory
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_time_budget_stops_after_the_rollout_past_it_and_resume_counts_earlier_time(
+    tmp_path: Path,
+) -> None:
+    run = tmp_path / "run"
+    cfg = tiny_ppo_config(num_envs=2, num_steps=8, seq_len=4, num_minibatches=2, total_steps=64,
+                          checkpoint_interval=64, time_budget=1e-9, eval_episodes=0,
+                          out=str(run))  # fmt: skip
+    summary = train(cfg, progress=False, env_fn=ChoiceEnv)
+    assert summary["steps"] == 16  # one rollout of 2 x 8, then the budget was spent
+    assert latest_checkpoint(run).name == "step_00000016"  # checkpointed although off-interval
+    first = json.loads((run / "curve.json").read_text())["points"][-1]["wall_s"]
+    assert first >= 0
+    # resumed with more time, it finishes; the wall clock continues from the first session
+    summary = train(config_from_run(run, ["--time_budget", "60"]), resume=True, progress=False,
+                    env_fn=ChoiceEnv)  # fmt: skip
+    assert summary["steps"] == 64
+    state = json.loads((latest_checkpoint(run) / "training_state" / "state.json").read_text())
+    walls = [h["wall_s"] for h in state["extra"]["history"]]
+    assert walls == sorted(walls) and walls[0] == first
+
+
 def test_learning_curve_bins_episodes_by_step() -> None:
     history = [
         {"step": s, "episodes": 2, "successes": s // 20, "ret": 0.5} for s in (10, 20, 30, 40)
@@ -208,7 +230,7 @@ def test_learning_curve_bins_episodes_by_step() -> None:
     assert points[0]["success_ci95"][0] < 0.25 < points[0]["success_ci95"][1]
 
 
-@pytest.mark.parametrize("name", ["ppo_easy", "ppo_finetune"])
+@pytest.mark.parametrize("name", ["ppo_easy", "ppo_finetune", "ppo_scratch"])
 def test_experiment_files_load(name: str) -> None:
     path = ROOT / "experiments" / f"{name}.toml"
     extra = ["--init_from", "some/bc/checkpoint"] if name == "ppo_finetune" else []
