@@ -96,11 +96,18 @@ def generate_demos(
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = out_dir / "manifest.json"
     if manifest_path.exists():
-        old = json.loads(manifest_path.read_text())
-        same = (
-            old["task"], old["seed"], old["env_kwargs"], old["episodes_per_shard"],
-            old.get("teacher", "expert"),
-        ) == (task, seed, kwargs, episodes_per_shard, teacher)  # fmt: skip
+        try:
+            old = json.loads(manifest_path.read_text())
+            same = (
+                old["task"], old["seed"], old["env_kwargs"], old["episodes_per_shard"],
+                old.get("teacher", "expert"),
+            ) == (task, seed, kwargs, episodes_per_shard, teacher)  # fmt: skip
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise DatasetError(
+                f"{manifest_path} is malformed ({type(exc).__name__}: {exc}): it cannot say "
+                f"whether {out_dir} holds this dataset. If its shards are this dataset's, delete the "
+                "manifest and re-run (intact shards are kept); otherwise choose another --out"
+            ) from exc
         if not same:
             raise DatasetError(
                 f"{out_dir} already holds a different dataset (task/seed/env kwargs/shard size); "

@@ -85,6 +85,13 @@ def test_refuses_to_mix_datasets(demos_dir: Path, tmp_path: Path) -> None:
         generate_demos(TASK, 6, tmp_path, seed=99, episodes_per_shard=2, progress=False)
 
 
+def test_a_malformed_earlier_manifest_is_named_not_a_traceback(tmp_path: Path) -> None:
+    for text in ("{not json", '{"task": "x"}', "[]"):
+        (tmp_path / "manifest.json").write_text(text)
+        with pytest.raises(DatasetError, match="manifest.json is malformed.*another --out"):
+            generate_demos(TASK, 2, tmp_path, episodes_per_shard=2, progress=False)
+
+
 def test_bad_arguments(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown task"):
         generate_demos("MiniGround/Nope-v0", 2, tmp_path, progress=False)
