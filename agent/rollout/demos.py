@@ -105,8 +105,8 @@ def generate_demos(
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise DatasetError(
                 f"{manifest_path} is malformed ({type(exc).__name__}: {exc}): it cannot say "
-                f"whether {out_dir} holds this dataset. If its shards are this dataset's, delete the "
-                "manifest and re-run (intact shards are kept); otherwise choose another --out"
+                f"whether {out_dir} holds this dataset. If its shards are this dataset's, delete "
+                "the manifest and re-run (intact shards are kept); otherwise choose another --out"
             ) from exc
         if not same:
             raise DatasetError(
