@@ -8,6 +8,7 @@ so ``miniground CMD --help`` is that module's help.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -113,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"miniground: unknown command {' '.join(argv[:2])!r}\n\n{_usage()}", file=sys.stderr)
         return 2
     name, rest = found
+    if not sys.stderr.isatty():  # a log file: a progress line every 30 s, not one per tick
+        os.environ.setdefault("TQDM_MININTERVAL", "30")
     module_name, func_name = COMMANDS[name][0].split(":")
     func = getattr(importlib.import_module(module_name), func_name)
     return run_command(name, func, rest)
