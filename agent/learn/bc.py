@@ -326,7 +326,9 @@ class BCTrainer:
             if self.step % cfg.log_interval == 0 or self.step == updates:
                 for k, v in logs.items():
                     self.writer.add_scalar(f"train/{k}", v, self.step)
-                bar.set_postfix(loss=f"{logs['policy']:.3f}", acc=f"{logs['accuracy']:.2f}")
+                bar.set_postfix(
+                    loss=f"{logs['policy']:.3f}", acc=f"{logs['accuracy']:.2f}", refresh=False
+                )
             periodic = cfg.eval_interval and cfg.eval_episodes
             if periodic and self.step % cfg.eval_interval == 0 and self.step < updates:
                 result = self.evaluate(cfg.eval_episodes, cfg.eval_seed)

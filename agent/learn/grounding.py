@@ -66,5 +66,5 @@ def pretrain(
         optimizer.step()
         logs.append({k: float(v.detach()) for k, v in losses.items()})
         if step % 25 == 0:
-            bar.set_postfix(visible=f"{logs[-1]['target_visible']:.3f}")
+            bar.set_postfix(visible=f"{logs[-1]['target_visible']:.3f}", refresh=False)
     return logs

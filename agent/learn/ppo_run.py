@@ -141,7 +141,7 @@ def train(
                                 "ret": ret, "wall_s": round(wall, 1)})  # fmt: skip
                 bar.update(cfg.batch_steps)
                 rate = np.mean([e["is_success"] for e in recent]) if recent else float("nan")
-                bar.set_postfix(sps=f"{sps:.0f}", success=f"{rate:.2f}")
+                bar.set_postfix(sps=f"{sps:.0f}", success=f"{rate:.2f}", refresh=False)
                 if step >= next_ckpt or trainer.update == cfg.num_updates or out_of_time:
                     extra = {"update": trainer.update, "history": history}
                     ckpt = save_checkpoint(run_dir, agent, trainer.optimizer, step, trainer.rng,

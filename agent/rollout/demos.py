@@ -142,7 +142,7 @@ def generate_demos(
         nonlocal frames
         records[path] = record
         frames += record["frames"]
-        bar.set_postfix(frames_per_s=f"{frames / (time.perf_counter() - start):.0f}")
+        bar.set_postfix(frames_per_s=f"{frames / (time.perf_counter() - start):.0f}", refresh=False)
         bar.update(1)
 
     backend = backend or LocalBackend(workers)
