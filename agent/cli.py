@@ -30,6 +30,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "bench bc": ("agent.bench.bc:main", "BC trainer samples/s next to bare forward/backward"),
     "bench eval": ("agent.bench.eval:main", "wall time of a 200-episode evaluation"),
+    "bench openmp": (
+        "agent.bench.openmp:main",
+        "torch fwd/bwd samples/s with OpenMP threads spinning vs sleeping, free and shared cores",
+    ),
     "bench backend": (
         "agent.bench.backend:main",
         "demos/s and eval episodes/s on local processes vs Ray, side by side",
