@@ -120,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     name, rest = found
     if not sys.stderr.isatty():  # a log file: a progress line every 30 s, not one per tick
         os.environ.setdefault("TQDM_MININTERVAL", "30")
+        os.environ.setdefault("TQDM_MAXINTERVAL", "30")  # tqdm's monitor redraws after this
     module_name, func_name = COMMANDS[name][0].split(":")
     func = getattr(importlib.import_module(module_name), func_name)
     return run_command(name, func, rest)
