@@ -51,6 +51,17 @@ def synthetic_episodes(n: int = 64, mean_len: int = 35, seed: int = 0) -> Episod
     )
 
 
+def bare_rate(trainer: BCTrainer, batch: Any, updates: int) -> float:
+    """Samples/s of ``updates`` forward/backward + optimizer steps on one prepared batch."""
+    samples = int(batch.mask.sum())
+    t0 = time.perf_counter()
+    for _ in range(updates):
+        trainer.optimizer.zero_grad(set_to_none=True)
+        trainer.loss(batch)
+        trainer.optimizer.step()
+    return updates * samples / (time.perf_counter() - t0)
+
+
 def bench_bc(updates: int = 20, rounds: int = 3, threads: int = 2) -> dict[str, Any]:
     """Samples/s of full trainer updates and of bare forward/backward, side by side."""
     import tempfile
@@ -61,7 +72,6 @@ def bench_bc(updates: int = 20, rounds: int = 3, threads: int = 2) -> dict[str, 
         manifest = {"task": "MiniGround/GoToObject-v0", "env_kwargs": {}, "teacher": "expert"}
         trainer = BCTrainer(config, episodes, manifest)
         fixed = trainer.sampler.sample(config.hflip)
-        samples_fixed = int(fixed.mask.sum())
 
         def full() -> float:
             total, t0 = 0, time.perf_counter()
@@ -74,12 +84,7 @@ def bench_bc(updates: int = 20, rounds: int = 3, threads: int = 2) -> dict[str, 
             return total / (time.perf_counter() - t0)
 
         def bare() -> float:
-            t0 = time.perf_counter()
-            for _ in range(updates):
-                trainer.optimizer.zero_grad(set_to_none=True)
-                trainer.loss(fixed)
-                trainer.optimizer.step()
-            return updates * samples_fixed / (time.perf_counter() - t0)
+            return bare_rate(trainer, fixed, updates)
 
         full(), bare()  # warm-up
         runs: dict[str, list[float]] = {"trainer": [], "bare": []}

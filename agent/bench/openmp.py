@@ -19,7 +19,6 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from typing import Any
 
 POLICIES = ("ACTIVE", "PASSIVE")
@@ -37,7 +36,7 @@ def measure_worker(threads: int, updates: int) -> float:
 
     import torch
 
-    from agent.bench.bc import synthetic_episodes
+    from agent.bench.bc import bare_rate, synthetic_episodes
     from agent.learn.bc import BCConfig, BCTrainer
     from agent.model.config import AgentConfig
 
@@ -47,18 +46,8 @@ def measure_worker(threads: int, updates: int) -> float:
         trainer = BCTrainer(config, synthetic_episodes(), manifest)
         torch.set_num_threads(threads)
         batch = trainer.sampler.sample(config.hflip)
-        samples = int(batch.mask.sum())
-
-        def run(n: int) -> float:
-            t0 = time.perf_counter()
-            for _ in range(n):
-                trainer.optimizer.zero_grad(set_to_none=True)
-                trainer.loss(batch)
-                trainer.optimizer.step()
-            return n * samples / (time.perf_counter() - t0)
-
-        run(2)  # warm-up
-        rate = run(updates)
+        bare_rate(trainer, batch, 2)  # warm-up
+        rate = bare_rate(trainer, batch, updates)
         trainer.close()
     return rate
 
