@@ -14,8 +14,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def start_cli(args: list[str], log: Path, **env: str) -> subprocess.Popen:
-    """``python -m agent.cli ARGS`` in the repository root, stdout+stderr to ``log``."""
-    environ = {**os.environ, "PYGLET_HEADLESS": "true", "MINIGROUND_RUNS": str(log.parent), **env}
+    """``python -m agent.cli ARGS`` in the repository root, stdout+stderr to ``log`` (progress
+    bars redraw as on a terminal: the tests read progress from the log)."""
+    environ = {**os.environ, "PYGLET_HEADLESS": "true", "MINIGROUND_RUNS": str(log.parent),
+               "TQDM_MININTERVAL": "0.1", "TQDM_MAXINTERVAL": "10", **env}  # fmt: skip
     with open(log, "wb") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "agent.cli", *args], cwd=ROOT, stdout=out,
