@@ -32,7 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench eval": ("agent.bench.eval:main", "wall time of a 200-episode evaluation"),
     "bench openmp": (
         "agent.bench.openmp:main",
-        "torch fwd/bwd samples/s with OpenMP threads spinning vs sleeping, free and shared cores",
+        "torch fwd/bwd samples/s under OpenMP idle-thread settings, on free and shared cores",
     ),
     "bench backend": (
         "agent.bench.backend:main",

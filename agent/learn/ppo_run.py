@@ -129,10 +129,11 @@ def train(
         ):
             while trainer.update < cfg.num_updates:
                 stats, episodes = trainer.iteration()
-                step, wall = trainer.global_step, wall0 + time.time() - t0
+                step, elapsed = trainer.global_step, time.time() - t0
+                wall = wall0 + elapsed
                 out_of_time = bool(cfg.time_budget) and wall >= cfg.time_budget * 60
                 recent.extend(episodes)
-                sps = (step - step0) / (time.time() - t0)
+                sps = (step - step0) / elapsed
                 stats["steps_per_second"] = sps
                 _log(writer, step, stats, episodes, recent)
                 successes = sum(e["is_success"] for e in episodes)
