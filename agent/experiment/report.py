@@ -25,7 +25,8 @@ figure is a success rate in % with its Wilson 95% interval and n (episodes), on
 final-evaluation env seeds (2,000,000..) that nothing was tuned on; `control` is the same agent
 on the same layouts reading "go to the object" (the instruction-free control). Seeds: `train s`
 is the training seed (demos on env seeds s x 100,000 ..); the eval seeds are listed per
-experiment.
+experiment. `stage` is the training stage the agent was evaluated after; `dagger (BC kept)` means
+the DAgger round lowered success on the validation episodes and the BC weights were kept.
 """
 
 
@@ -47,7 +48,7 @@ def _rows(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         for fig in rec["figures"]:
             out.append({**fig, "variant": rec["variant"], "x": rec.get("x"), "seed": rec["seed"],
                         "task": rec["task"], "kind": rec["kind"],
-                        "record_policy": rec["policy"]})  # fmt: skip
+                        "record_policy": rec["policy"], "kept": rec.get("kept")})  # fmt: skip
     return out
 
 
@@ -87,11 +88,18 @@ def _agent_table(records: list[dict[str, Any]]) -> list[str]:
         expert = baselines.get((f["task"], "expert", f["split"]))
         random = baselines.get((f["task"], "random", f["split"]))
         lines.append(
-            f"| {f['variant']} | {f['seed']} | {f['stage']} | {f['split']} | {_cell(f)} | "
+            f"| {f['variant']} | {f['seed']} | {_stage_label(f)} | {f['split']} | {_cell(f)} | "
             f"{_cell(control)} | {_cell(expert)} | {_cell(random)} | {_outcomes(f)} | "
             f"{f['spl']:.3f} |"
         )
     return lines
+
+
+def _stage_label(row: dict[str, Any]) -> str:
+    """The stage a row was evaluated after, saying when DAgger's round was dropped."""
+    if row["stage"] == "dagger" and row.get("kept") == "bc":
+        return "dagger (BC kept)"
+    return str(row["stage"])
 
 
 def _baseline_table(records: list[dict[str, Any]]) -> list[str]:

@@ -176,3 +176,22 @@ def test_report_check_fails_when_results_md_is_stale(suite: tuple[Path, Path], c
     assert "not what the records give" in capsys.readouterr().err
     assert write_results(results, exp_dir) is True
     assert report_main([*args, "--check"]) == 0
+
+
+def test_dropped_dagger_round_is_named_in_the_table() -> None:
+    from agent.experiment.report import _agent_table
+
+    fig = {**summarize(result("dagger", "train", 90, 200), "dagger"), "policy": "agent"}
+    record = {
+        "kind": "agent",
+        "variant": "hard",
+        "variant_index": 0,
+        "seed": 0,
+        "task": "MiniGround/GoToObjectHard-v0",
+        "policy": "agent",
+        "figures": [fig],
+    }
+    kept_bc = "\n".join(_agent_table([{**record, "kept": "bc"}]))
+    kept_dagger = "\n".join(_agent_table([{**record, "kept": "dagger"}]))
+    assert "| hard | 0 | dagger (BC kept) | train | 45.0" in kept_bc
+    assert "| hard | 0 | dagger | train | 45.0" in kept_dagger
