@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from agent.experiment import plots
+from agent.experiment.labels import STAGES, split_key, stage_label
+from agent.experiment.per_target import per_target_tables
 from agent.experiment.records import load_records
 from agent.utils.io import atomic_write, atomic_write_bytes
 
@@ -48,7 +50,8 @@ def _rows(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         for fig in rec["figures"]:
             out.append({**fig, "variant": rec["variant"], "x": rec.get("x"), "seed": rec["seed"],
                         "task": rec["task"], "kind": rec["kind"],
-                        "record_policy": rec["policy"], "kept": rec.get("kept")})  # fmt: skip
+                        "record_policy": rec["policy"], "kept": rec.get("kept"),
+                        "variant_index": rec.get("variant_index")})  # fmt: skip
     return out
 
 
@@ -82,24 +85,17 @@ def _agent_table(records: list[dict[str, Any]]) -> list[str]:
     controls = {(f["variant"], f["seed"], f["stage"], f["split"]): f
                 for f in _rows(agents) if f["control"]}  # fmt: skip
     rows.sort(key=lambda f: (order[f["variant"]], f["seed"], STAGES.index(f["stage"]),
-                             _split_key(f["split"])))  # fmt: skip
+                             split_key(f["split"])))  # fmt: skip
     for f in rows:
         control = controls.get((f["variant"], f["seed"], f["stage"], f["split"]))
         expert = baselines.get((f["task"], "expert", f["split"]))
         random = baselines.get((f["task"], "random", f["split"]))
         lines.append(
-            f"| {f['variant']} | {f['seed']} | {_stage_label(f)} | {f['split']} | {_cell(f)} | "
+            f"| {f['variant']} | {f['seed']} | {stage_label(f)} | {f['split']} | {_cell(f)} | "
             f"{_cell(control)} | {_cell(expert)} | {_cell(random)} | {_outcomes(f)} | "
             f"{f['spl']:.3f} |"
         )
     return lines
-
-
-def _stage_label(row: dict[str, Any]) -> str:
-    """The stage a row was evaluated after, saying when DAgger's round was dropped."""
-    if row["stage"] == "dagger" and row.get("kept") == "bc":
-        return "dagger (BC kept)"
-    return str(row["stage"])
 
 
 def _baseline_table(records: list[dict[str, Any]]) -> list[str]:
@@ -111,7 +107,7 @@ def _baseline_table(records: list[dict[str, Any]]) -> list[str]:
     lines = ["", "Baselines on the same episodes:", "",
              "| task | policy | split | success % [95% CI] | outcomes s/w/t % | SPL |",
              "|---|---|---|---|---|---|"]  # fmt: skip
-    for task, policy, f in sorted(rows, key=lambda t: (t[0], t[1], _split_key(t[2]["split"]))):
+    for task, policy, f in sorted(rows, key=lambda t: (t[0], t[1], split_key(t[2]["split"]))):
         lines.append(f"| {task} | {policy} | {f['split']} | {_cell(f)} | {_outcomes(f)} | "
                      f"{f['spl']:.3f} |")  # fmt: skip
     return lines
@@ -185,6 +181,7 @@ def _section(name: str, records: list[dict[str, Any]], results: Path,
     if any(r["kind"] == "agent" for r in records):
         lines += _agent_table(records) + _seed_table(records)
     lines += _baseline_table(records) + [""]
+    lines += per_target_tables(_rows(r for r in records if r["kind"] == "agent"))
     images: dict[str, bytes] = {}
     agents = [r for r in records if r["kind"] == "agent"]
     if agents:
@@ -211,14 +208,6 @@ def _section(name: str, records: list[dict[str, Any]], results: Path,
     if notes.is_file():
         lines += [notes.read_text().strip(), ""]
     return lines, images
-
-
-STAGES: tuple[str, ...] = ("bc", "dagger", "ppo")
-SPLITS: tuple[str, ...] = ("train", "heldout_combos", "paraphrase")
-
-
-def _split_key(split: str) -> int:
-    return SPLITS.index(split) if split in SPLITS else len(SPLITS)
 
 
 def _last_stage(records: list[dict[str, Any]]) -> str:

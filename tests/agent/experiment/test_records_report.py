@@ -195,3 +195,14 @@ def test_dropped_dagger_round_is_named_in_the_table() -> None:
     kept_dagger = "\n".join(_agent_table([{**record, "kept": "dagger"}]))
     assert "| hard | 0 | dagger (BC kept) | train | 45.0" in kept_bc
     assert "| hard | 0 | dagger | train | 45.0" in kept_dagger
+
+
+def test_success_per_target_pair_beside_the_control(suite: tuple[Path, Path]) -> None:
+    exp_dir, results = suite
+    text, _ = build_results(results, exp_dir)
+    section = text[text.index("## Bars") : text.index("## Curve")]
+    assert "<details><summary>Success per target pair" in section
+    # one table per split, a column per variant and seed (two seeds here), control in brackets
+    assert "| target | film s0 | film s1 | gated s0 | gated s1 |" in section
+    assert "`heldout_combos`:" in section
+    assert "| red box | 1/2 (1/2) | 1/2 (1/2) | 1/2 (1/2) | 1/2 (1/2) |" in section
