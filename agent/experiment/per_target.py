@@ -18,6 +18,7 @@ def _column(row: dict[str, Any], seeds: bool, stages: bool) -> str:
 
 
 def _cell(agent: list[int] | None, control: list[int] | None) -> str:
+    """``k/n (k/n)``: the agent's successes, then the control's; empty where no episode had it."""
     if agent is None:
         return ""
     text = f"{agent[0]}/{agent[1]}"
