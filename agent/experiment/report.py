@@ -181,9 +181,9 @@ def _section(name: str, records: list[dict[str, Any]], results: Path,
     if any(r["kind"] == "agent" for r in records):
         lines += _agent_table(records) + _seed_table(records)
     lines += _baseline_table(records) + [""]
-    lines += per_target_tables(_rows(r for r in records if r["kind"] == "agent"))
-    images: dict[str, bytes] = {}
     agents = [r for r in records if r["kind"] == "agent"]
+    lines += per_target_tables(_rows(agents))
+    images: dict[str, bytes] = {}
     if agents:
         title = meta.get("title") or name
         if meta.get("plot") == "curve":
