@@ -74,19 +74,44 @@ def bars(rows: list[Row], variants: list[str], splits: list[str], title: str) ->
     return _png(fig)
 
 
-def curve(rows: list[Row], splits: list[str], x_label: str, title: str) -> bytes:
-    """Success against each variant's x (log scale), one line per split, Wilson 95% band."""
-    fig, ax = _canvas(6.0, 3.6)
+def curve(
+    rows: list[Row], splits: list[str], x_label: str, title: str, baselines: list[Row] | None = None
+) -> bytes:
+    """The PNG of :func:`curve_axes`."""
+    return _png(curve_axes(rows, splits, x_label, title, baselines).figure)
+
+
+def curve_axes(
+    rows: list[Row], splits: list[str], x_label: str, title: str, baselines: list[Row] | None = None
+) -> Any:
+    """Success against each variant's x (log scale), one line per split with Wilson 95% bars; the
+    instruction-free control dashed in the split's colour; each baseline policy (a row with a
+    ``policy`` key, e.g. expert, random) a horizontal line per split (dotted, dash-dot...)."""
+    _, ax = _canvas(7.6, 3.6)
+    styles = iter([":", "-.", (0, (1, 4)), (0, (3, 1, 1, 1, 1, 1))])
+    line_of: dict[str, Any] = {}
     for split in splits:
         picked = sorted((r for r in rows if r["split"] == split and not r["control"]),
                         key=lambda r: (r["x"], r["seed"]))  # fmt: skip
         if not picked:
             continue
-        xs = [r["x"] for r in picked]
-        ax.errorbar(xs, [r["success_rate"] for r in picked], yerr=_err(picked), marker="o",
-                    ms=4, capsize=3, label=split)  # fmt: skip
+        xs, ys = [r["x"] for r in picked], [r["success_rate"] for r in picked]
+        drawn = ax.errorbar(xs, ys, yerr=_err(picked), marker="o", ms=4, capsize=3, label=split)
+        colour = drawn.lines[0].get_color()
+        control = sorted((r for r in rows if r["split"] == split and r["control"]),
+                         key=lambda r: (r["x"], r["seed"]))  # fmt: skip
+        if control:
+            ax.plot([r["x"] for r in control], [r["success_rate"] for r in control], "--",
+                    marker="x", ms=4, color=colour, alpha=0.8,
+                    label=f"{split}: control")  # fmt: skip
+        for base in (b for b in baselines or [] if b["split"] == split):
+            policy = base["policy"]
+            if policy not in line_of:
+                line_of[policy] = next(styles, ":")
+            ax.axhline(base["success_rate"], linestyle=line_of[policy], color=colour,
+                       linewidth=1, alpha=0.7, label=f"{split}: {policy}")  # fmt: skip
     ax.set_xscale("log")
     ax.set(xlabel=x_label, ylabel="success rate (Wilson 95%)", ylim=(0, 1.05), title=title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, frameon=False)
-    return _png(fig)
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return ax

@@ -189,7 +189,9 @@ def _section(name: str, records: list[dict[str, Any]], results: Path,
         if meta.get("plot") == "curve":
             rows = [f for f in _rows(agents) if f["stage"] == _last_stage(agents)]
             splits = list(dict.fromkeys(f["split"] for f in rows))
-            png = plots.curve(rows, splits, meta.get("x_label", ""), title)
+            bases = [{**f, "policy": r["policy"]} for r in records if r["kind"] == "baseline"
+                     for f in r["figures"] if f["split"] in splits]  # fmt: skip
+            png = plots.curve(rows, splits, meta.get("x_label", ""), title, bases)
         else:
             rows = _rows(agents)
             stages = {f["stage"] for f in rows}

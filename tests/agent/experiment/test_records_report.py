@@ -206,3 +206,28 @@ def test_success_per_target_pair_beside_the_control(suite: tuple[Path, Path]) ->
     assert "| target | film s0 | film s1 | gated s0 | gated s1 |" in section
     assert "`heldout_combos`:" in section
     assert "| red box | 1/2 (1/2) | 1/2 (1/2) | 1/2 (1/2) | 1/2 (1/2) |" in section
+
+
+def test_curve_draws_control_and_baselines_per_split() -> None:
+    from agent.experiment.plots import curve, curve_axes
+
+    def row(split: str, x: int, rate: float, control: bool) -> dict[str, Any]:
+        lo, hi = wilson_interval(int(rate * 100), 100)
+        return {"split": split, "x": x, "seed": 0, "control": control, "success_rate": rate,
+                "success_ci95": [lo, hi]}  # fmt: skip
+
+    points = ((250, 0.4), (500, 0.5))
+    rows = [row(s, x, r, c) for s in ("train", "heldout_combos") for x, r in points
+            for c in (False, True)]  # fmt: skip
+    bases = [{**row(s, 0, r, False), "policy": p} for s in ("train", "heldout_combos")
+             for p, r in (("expert", 1.0), ("random", 0.15))]  # fmt: skip
+    ax = curve_axes(rows, ["train", "heldout_combos"], "demos", "t", bases)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    for split in ("train", "heldout_combos"):
+        assert {split, f"{split}: control", f"{split}: expert", f"{split}: random"} <= set(labels)
+    styles = {line.get_label(): line.get_linestyle() for line in ax.get_lines()}
+    assert styles["train: expert"] != styles["train: random"]
+    assert styles["train: random"] == styles["heldout_combos: random"]
+    control = next(line for line in ax.get_lines() if line.get_label() == "train: control")
+    assert list(control.get_ydata()) == [0.4, 0.5] and control.get_linestyle() == "--"
+    assert curve(rows, ["train"], "demos", "t").startswith(b"\x89PNG")
