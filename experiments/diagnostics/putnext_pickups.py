@@ -1,0 +1,48 @@
+"""Where a PutNext agent's episodes end: outcome, what it carries at the end, actions it chose.
+
+Usage: ``python experiments/diagnostics/putnext_pickups.py AGENT_DIR EPISODES FIRST_SEED``
+(validation seeds, e.g. 1000000). Prints one line per episode and a tally; writes nothing.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import sys
+
+os.environ.setdefault("PYGLET_HEADLESS", "true")
+
+
+def main(agent_dir: str, episodes: int, first_seed: int) -> None:
+    """Greedy episodes of the agent in ``agent_dir`` on PutNext ``train``, one per seed."""
+    import torch
+
+    from agent.eval.policies import AgentPolicy, env_kwargs_for
+    from agent.model.agent import Agent
+    from agent.rollout.episode import make_env
+
+    torch.set_num_threads(1)
+    agent = Agent.from_pretrained(agent_dir, "cpu")
+    env = make_env("MiniGround/PutNext-v0", "train", **env_kwargs_for(agent, None))
+    policy = AgentPolicy(agent)
+    tally: collections.Counter[tuple[str, str]] = collections.Counter()
+    for seed in range(first_seed, first_seed + episodes):
+        obs, info = env.reset(seed=seed)
+        policy.reset(seed)
+        world = env.unwrapped
+        actions: collections.Counter[str] = collections.Counter()
+        done = False
+        while not done:
+            action = policy.act(obs)
+            actions[world.action_names[action]] += 1
+            obs, _, terminated, truncated, info = env.step(action)
+            done = terminated or truncated
+        held = world.agent.carrying
+        state = "nothing" if held is None else "first" if held is world.named[0] else "other"
+        tally[(info.get("outcome"), state)] += 1
+        print(seed, info.get("outcome"), f"carrying={state}", dict(actions), flush=True)
+    print({f"{o} carrying={s}": k for (o, s), k in tally.items()})
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
