@@ -74,6 +74,12 @@ def bars(rows: list[Row], variants: list[str], splits: list[str], title: str) ->
     return _png(fig)
 
 
+def _along_x(rows: list[Row], split: str, control: bool) -> list[Row]:
+    """The agent's (or its control's) rows of ``split``, in order of x then seed."""
+    mine = (r for r in rows if r["split"] == split and r["control"] == control)
+    return sorted(mine, key=lambda r: (r["x"], r["seed"]))
+
+
 def curve(
     rows: list[Row], splits: list[str], x_label: str, title: str, baselines: list[Row] | None = None
 ) -> bytes:
@@ -91,15 +97,13 @@ def curve_axes(
     styles = iter([":", "-.", (0, (1, 4)), (0, (3, 1, 1, 1, 1, 1))])
     line_of: dict[str, Any] = {}
     for split in splits:
-        picked = sorted((r for r in rows if r["split"] == split and not r["control"]),
-                        key=lambda r: (r["x"], r["seed"]))  # fmt: skip
+        picked = _along_x(rows, split, control=False)
         if not picked:
             continue
         xs, ys = [r["x"] for r in picked], [r["success_rate"] for r in picked]
         drawn = ax.errorbar(xs, ys, yerr=_err(picked), marker="o", ms=4, capsize=3, label=split)
         colour = drawn.lines[0].get_color()
-        control = sorted((r for r in rows if r["split"] == split and r["control"]),
-                         key=lambda r: (r["x"], r["seed"]))  # fmt: skip
+        control = _along_x(rows, split, control=True)
         if control:
             ax.plot([r["x"] for r in control], [r["success_rate"] for r in control], "--",
                     marker="x", ms=4, color=colour, alpha=0.8,

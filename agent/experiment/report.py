@@ -182,18 +182,18 @@ def _section(name: str, records: list[dict[str, Any]], results: Path,
         lines += _agent_table(records) + _seed_table(records)
     lines += _baseline_table(records) + [""]
     agents = [r for r in records if r["kind"] == "agent"]
-    lines += per_target_tables(_rows(agents))
+    agent_rows = _rows(agents)
+    lines += per_target_tables(agent_rows)
     images: dict[str, bytes] = {}
     if agents:
         title = meta.get("title") or name
         if meta.get("plot") == "curve":
-            rows = [f for f in _rows(agents) if f["stage"] == _last_stage(agents)]
+            rows = [f for f in agent_rows if f["stage"] == _last_stage(agents)]
             splits = list(dict.fromkeys(f["split"] for f in rows))
-            bases = [{**f, "policy": r["policy"]} for r in records if r["kind"] == "baseline"
-                     for f in r["figures"] if f["split"] in splits]  # fmt: skip
+            bases = _rows(r for r in records if r["kind"] == "baseline")
             png = plots.curve(rows, splits, meta.get("x_label", ""), title, bases)
         else:
-            rows = _rows(agents)
+            rows = agent_rows
             stages = {f["stage"] for f in rows}
             order = {(r["variant"], s): (r["variant_index"], STAGES.index(s))
                      for r in agents for s in stages}  # fmt: skip
