@@ -1,0 +1,81 @@
+"""How an agent's episodes end on a task: outcome, blocked moves, rooms visited.
+
+Usage: ``python experiments/diagnostics/blocked_steps.py AGENT_DIR TASK EPISODES FIRST_SEED``
+(validation seeds, e.g. 1000000). A *blocked* step is a ``move_forward`` that left the agent where
+it was (it pressed into a wall or an object). Prints one line per episode and a tally; writes
+nothing.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import sys
+
+os.environ.setdefault("PYGLET_HEADLESS", "true")
+
+
+def _room(world: object, pos: object) -> int:
+    """Index of the room rectangle holding ``pos`` (-1 outside every room, e.g. in a doorway)."""
+    rects = getattr(world, "_room_rects", lambda: [])()
+    for i, (x0, x1, z0, z1) in enumerate(rects):
+        if x0 <= pos[0] <= x1 and z0 <= pos[2] <= z1:
+            return i
+    return -1
+
+
+def main(agent_dir: str, task: str, episodes: int, first_seed: int) -> None:
+    """Greedy episodes of the agent in ``agent_dir`` on ``task``'s ``train`` split."""
+    import numpy as np
+    import torch
+
+    from agent.eval.policies import AgentPolicy, env_kwargs_for
+    from agent.model.agent import Agent
+    from agent.rollout.episode import make_env
+
+    torch.set_num_threads(1)
+    agent = Agent.from_pretrained(agent_dir, "cpu")
+    env = make_env(task, "train", **env_kwargs_for(agent, None))
+    policy = AgentPolicy(agent)
+    outcomes: collections.Counter[str] = collections.Counter()
+    stuck_at_end = 0
+    for seed in range(first_seed, first_seed + episodes):
+        obs, info = env.reset(seed=seed)
+        policy.reset(seed)
+        world = env.unwrapped
+        rooms = {_room(world, world.agent.pos)}
+        blocked = run = longest = steps = 0
+        done = False
+        while not done:
+            action = policy.act(obs)
+            before = np.array(world.agent.pos)
+            obs, _, terminated, truncated, info = env.step(action)
+            done = terminated or truncated
+            steps += 1
+            rooms.add(_room(world, world.agent.pos))
+            forward = world.action_names[action] == "move_forward"
+            if forward and np.allclose(before, world.agent.pos):
+                blocked += 1
+                run += 1
+                longest = max(longest, run)
+            else:
+                run = 0
+        outcome = str(info.get("outcome"))
+        outcomes[outcome] += 1
+        stuck_at_end += outcome == "timeout" and run >= 100
+        rooms.discard(-1)
+        print(
+            seed,
+            outcome,
+            f"steps={steps}",
+            f"blocked={blocked}",
+            f"longest_blocked_run={longest}",
+            f"blocked_run_at_end={run}",
+            f"rooms_visited={len(rooms)}",
+            flush=True,
+        )
+    print(dict(outcomes), f"timeouts ending in >=100 blocked moves: {stuck_at_end}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
