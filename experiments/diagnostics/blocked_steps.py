@@ -9,10 +9,9 @@ nothing.
 from __future__ import annotations
 
 import collections
-import os
 import sys
 
-os.environ.setdefault("PYGLET_HEADLESS", "true")
+from _setup import agent_and_env
 
 
 def _room(world: object, pos: object) -> int:
@@ -27,16 +26,8 @@ def _room(world: object, pos: object) -> int:
 def main(agent_dir: str, task: str, episodes: int, first_seed: int) -> None:
     """Greedy episodes of the agent in ``agent_dir`` on ``task``'s ``train`` split."""
     import numpy as np
-    import torch
 
-    from agent.eval.policies import AgentPolicy, env_kwargs_for
-    from agent.model.agent import Agent
-    from agent.rollout.episode import make_env
-
-    torch.set_num_threads(1)
-    agent = Agent.from_pretrained(agent_dir, "cpu")
-    env = make_env(task, "train", **env_kwargs_for(agent, None))
-    policy = AgentPolicy(agent)
+    policy, env = agent_and_env(agent_dir, task)
     outcomes: collections.Counter[str] = collections.Counter()
     stuck_at_end = 0
     for seed in range(first_seed, first_seed + episodes):

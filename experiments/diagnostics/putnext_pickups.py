@@ -7,24 +7,14 @@ Usage: ``python experiments/diagnostics/putnext_pickups.py AGENT_DIR EPISODES FI
 from __future__ import annotations
 
 import collections
-import os
 import sys
 
-os.environ.setdefault("PYGLET_HEADLESS", "true")
+from _setup import agent_and_env
 
 
 def main(agent_dir: str, episodes: int, first_seed: int) -> None:
     """Greedy episodes of the agent in ``agent_dir`` on PutNext ``train``, one per seed."""
-    import torch
-
-    from agent.eval.policies import AgentPolicy, env_kwargs_for
-    from agent.model.agent import Agent
-    from agent.rollout.episode import make_env
-
-    torch.set_num_threads(1)
-    agent = Agent.from_pretrained(agent_dir, "cpu")
-    env = make_env("MiniGround/PutNext-v0", "train", **env_kwargs_for(agent, None))
-    policy = AgentPolicy(agent)
+    policy, env = agent_and_env(agent_dir, "MiniGround/PutNext-v0")
     tally: collections.Counter[tuple[str, str]] = collections.Counter()
     for seed in range(first_seed, first_seed + episodes):
         obs, info = env.reset(seed=seed)
