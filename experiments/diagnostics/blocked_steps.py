@@ -1,9 +1,12 @@
-"""How an agent's episodes end on a task: outcome, blocked moves, rooms visited.
+"""How an agent's episodes end on a task: outcome, blocked moves, rooms visited, sub-goals.
 
 Usage: ``python experiments/diagnostics/blocked_steps.py AGENT_DIR TASK EPISODES FIRST_SEED``
 (validation seeds, e.g. 1000000). A *blocked* step is a ``move_forward`` that left the agent where
-it was (it pressed into a wall or an object). Prints one line per episode and a tally; writes
-nothing.
+it was (it pressed into a wall or an object). ``stage`` is the env's sub-goal counter at the end
+(Sequence: named objects reached in order; PutNext: 1 while the first is carried; always 0 in the
+single-target tasks); ``reached`` says what ended the episode: ``named1``,
+``named2`` (the first or second named object) or ``other``. Prints one line per episode and a
+tally; writes nothing.
 """
 
 from __future__ import annotations
@@ -23,12 +26,24 @@ def _room(world: object, pos: object) -> int:
     return -1
 
 
+def _reached(world: object) -> str:
+    """What the agent last walked into: ``named1``, ``named2``, ``other`` or ``nothing``."""
+    ent = getattr(world, "reached", None)
+    if ent is None:
+        return "nothing"
+    for i, named in enumerate(getattr(world, "named", [])):
+        if ent is named:
+            return f"named{i + 1}"
+    return "other"
+
+
 def main(agent_dir: str, task: str, episodes: int, first_seed: int) -> None:
     """Greedy episodes of the agent in ``agent_dir`` on ``task``'s ``train`` split."""
     import numpy as np
 
     policy, env = agent_and_env(agent_dir, task)
     outcomes: collections.Counter[str] = collections.Counter()
+    endings: collections.Counter[str] = collections.Counter()
     stuck_at_end = 0
     for seed in range(first_seed, first_seed + episodes):
         obs, info = env.reset(seed=seed)
@@ -53,6 +68,8 @@ def main(agent_dir: str, task: str, episodes: int, first_seed: int) -> None:
                 run = 0
         outcome = str(info.get("outcome"))
         outcomes[outcome] += 1
+        stage, reached = getattr(world, "stage", 0), _reached(world)
+        endings[f"{outcome} stage={stage} reached={reached}"] += 1
         stuck_at_end += outcome == "timeout" and run >= 100
         rooms.discard(-1)
         print(
@@ -63,9 +80,12 @@ def main(agent_dir: str, task: str, episodes: int, first_seed: int) -> None:
             f"longest_blocked_run={longest}",
             f"blocked_run_at_end={run}",
             f"rooms_visited={len(rooms)}",
+            f"stage={stage}",
+            f"reached={reached}",
             flush=True,
         )
     print(dict(outcomes), f"timeouts ending in >=100 blocked moves: {stuck_at_end}")
+    print(dict(endings))
 
 
 if __name__ == "__main__":
