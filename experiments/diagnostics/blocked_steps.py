@@ -13,69 +13,58 @@ from __future__ import annotations
 
 import collections
 import sys
+from typing import Any
 
 from _setup import agent_and_env
 
 
-def _room(world: object, pos: object) -> int:
-    """Index of the room rectangle holding ``pos`` (-1 outside every room, e.g. in a doorway)."""
-    rects = getattr(world, "_room_rects", lambda: [])()
-    for i, (x0, x1, z0, z1) in enumerate(rects):
-        if x0 <= pos[0] <= x1 and z0 <= pos[2] <= z1:
-            return i
-    return -1
+def _room(world: Any, pos: Any) -> int:
+    """Index of the MiniWorld room holding ``pos`` (-1 outside every room, e.g. in a doorway)."""
+    return next((i for i, room in enumerate(world.rooms) if room.point_inside(pos)), -1)
 
 
-def _reached(world: object) -> str:
-    """What the agent last walked into: ``named1``, ``named2``, ``other`` or ``nothing``."""
-    ent = getattr(world, "reached", None)
-    if ent is None:
+def _reached(info: dict[str, Any]) -> str:
+    """What the step's ``info`` says the agent last walked into: ``named1``, ``named2``, ..."""
+    if info["reached_color"] is None:
         return "nothing"
-    for i, named in enumerate(getattr(world, "named", [])):
-        if ent is named:
-            return f"named{i + 1}"
-    return "other"
+    pair = (info["reached_color"], info["reached_shape"])
+    return next(
+        (f"named{i + 1}" for i, t in enumerate(info["targets"]) if tuple(t) == pair), "other"
+    )
 
 
 def main(agent_dir: str, task: str, episodes: int, first_seed: int) -> None:
     """Greedy episodes of the agent in ``agent_dir`` on ``task``'s ``train`` split."""
-    import numpy as np
-
     policy, env = agent_and_env(agent_dir, task)
-    outcomes: collections.Counter[str] = collections.Counter()
-    endings: collections.Counter[str] = collections.Counter()
+    endings: collections.Counter[tuple[str, int, str]] = collections.Counter()
     stuck_at_end = 0
     for seed in range(first_seed, first_seed + episodes):
         obs, info = env.reset(seed=seed)
         policy.reset(seed)
         world = env.unwrapped
         rooms = {_room(world, world.agent.pos)}
-        blocked = run = longest = steps = 0
+        blocked = run = longest = 0
         done = False
         while not done:
             action = policy.act(obs)
-            before = np.array(world.agent.pos)
+            before = info["agent_pos"]
             obs, _, terminated, truncated, info = env.step(action)
             done = terminated or truncated
-            steps += 1
             rooms.add(_room(world, world.agent.pos))
-            forward = world.action_names[action] == "move_forward"
-            if forward and np.allclose(before, world.agent.pos):
+            if world.action_names[action] == "move_forward" and info["agent_pos"] == before:
                 blocked += 1
                 run += 1
                 longest = max(longest, run)
             else:
                 run = 0
-        outcome = str(info.get("outcome"))
-        outcomes[outcome] += 1
-        stage, reached = getattr(world, "stage", 0), _reached(world)
-        endings[f"{outcome} stage={stage} reached={reached}"] += 1
+        outcome, stage, reached = str(info["outcome"]), info["stage"], _reached(info)
+        endings[(outcome, stage, reached)] += 1
         stuck_at_end += outcome == "timeout" and run >= 100
         rooms.discard(-1)
         print(
             seed,
             outcome,
-            f"steps={steps}",
+            f"steps={info['step']}",
             f"blocked={blocked}",
             f"longest_blocked_run={longest}",
             f"blocked_run_at_end={run}",
@@ -84,8 +73,11 @@ def main(agent_dir: str, task: str, episodes: int, first_seed: int) -> None:
             f"reached={reached}",
             flush=True,
         )
+    outcomes: collections.Counter[str] = collections.Counter()
+    for (outcome, _, _), n in endings.items():
+        outcomes[outcome] += n
     print(dict(outcomes), f"timeouts ending in >=100 blocked moves: {stuck_at_end}")
-    print(dict(endings))
+    print({f"{o} stage={st} reached={r}": n for (o, st, r), n in endings.items()})
 
 
 if __name__ == "__main__":
