@@ -42,6 +42,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "agent.bench.labels:main",
         "exact (id-pass) visibility against the geometric test, and their cost",
     ),
+    "bench sensor": (
+        "agent.bench.sensor:main",
+        "per pitch: is the target in view in the last steps before each commit",
+    ),
     "demos": ("agent.scripts.demos:main", "generate sharded expert demonstrations"),
     "export minari": (
         "agent.scripts.export_minari:main",

@@ -1,7 +1,7 @@
 """miniground worlds: instruction-following tasks in MiniWorld, rendered headless.
 
 Importing this package configures headless rendering before miniworld is imported and registers
-every ``MiniGround/...-v0`` id with Gymnasium.
+every ``MiniGround/...-v0`` and ``-v1`` id with Gymnasium.
 """
 
 from envs.rendering import configure_headless

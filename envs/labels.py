@@ -8,6 +8,12 @@ view (widened by its angular radius) and the ray to it crosses no wall and no ne
 disc. It disagrees with the pixels on 7.9% of object-frames (`miniground bench labels`; a flat
 key counts as a full-height disc and hides a box behind it, for one), so training data should not
 use it.
+
+:func:`step_labels` gives each ``labels=`` mode's entries of ``info``: ``"exact"`` and
+``"geometric"`` every label; ``"seen"`` only what keeps ``target_seen`` exact (the id pass runs
+only while the current target has not been seen and :func:`envs.camera.may_be_in_view` allows it);
+``"none"`` no visibility at all. The target's bearing and distance (plain geometry) come in every
+mode.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from envs import camera, masks
 from envs.language import COLORS, SHAPES
 
 _COLOR_INDEX = {c: i for i, c in enumerate(COLORS)}
@@ -106,14 +113,41 @@ def privileged_labels(env: Any, target: Any, visible: list[bool] | None = None) 
             colors[_COLOR_INDEX[ent.color]] = 1.0
             shapes[_SHAPE_INDEX[ent.shape]] = 1.0
             target_visible |= ent is target
+    return {
+        "target_visible": bool(target_visible),
+        **target_geometry(env, target),
+        "visible_colors": colors,
+        "visible_shapes": shapes,
+    }
+
+
+def target_geometry(env: Any, target: Any) -> dict[str, float]:
+    """The target's bearing from the agent's heading (rad, + is left) and its distance (m)."""
     dx = float(target.pos[0] - env.agent.pos[0])
     dz = float(target.pos[2] - env.agent.pos[2])
     bearing = math.atan2(-dz, dx) - float(env.agent.dir)
     bearing = (bearing + math.pi) % (2 * math.pi) - math.pi
-    return {
-        "target_visible": bool(target_visible),
-        "target_bearing": bearing,
-        "target_distance": math.hypot(dx, dz),
-        "visible_colors": colors,
-        "visible_shapes": shapes,
-    }
+    return {"target_bearing": bearing, "target_distance": math.hypot(dx, dz)}
+
+
+def step_labels(env: Any, target: Any, mode: str, seen: bool) -> tuple[dict[str, Any], bool]:
+    """(``info`` entries of labels ``mode``, whether the target is in view now).
+
+    Call it right after ``env.render_obs()`` (the id pass reads that frame). ``seen``: the target
+    was already in view this episode. In ``"seen"`` mode the second value is exact while the
+    target is unseen (afterwards False: nothing is computed); in ``"none"`` it is always False.
+    """
+    if mode == "exact":
+        ids = masks.object_id_map(env)
+        out = privileged_labels(env, target, masks.visible_from_ids(ids, len(env.objects)))
+        out["semantic_map"] = masks.semantic_map(env, ids)
+        return out, out["target_visible"]
+    if mode == "geometric":
+        out = privileged_labels(env, target)
+        return out, out["target_visible"]
+    out = target_geometry(env, target)
+    if mode == "seen" and not seen and camera.may_be_in_view(env, target):
+        index = next(k for k, ent in enumerate(env.objects) if ent is target)
+        ids = masks.object_id_map(env)
+        return out, masks.visible_from_ids(ids, len(env.objects))[index]
+    return out, False

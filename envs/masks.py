@@ -1,6 +1,7 @@
 """Exact per-pixel object masks from an id render pass (same camera, same depth test).
 
-After the normal frame, the objects are drawn once more into the observation frame buffer, each
+After the normal frame, the objects are drawn once more into the observation frame buffer (with
+that frame's camera matrices, so whatever the camera's pitch or field of view), each
 in a flat id colour over a black background: no texture, lighting or multisampling can blend two
 ids. Fixed-function fog does the flattening: with an exponential fog of huge density every
 fragment takes the fog colour, whatever texture or material it had, and the fog colour is set to

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import gymnasium as gym
@@ -10,15 +10,25 @@ import gymnasium as gym
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """A registered task: its entry point, a one-line description and its default step limit."""
+    """A registered task: its entry point, a one-line description, its default step limit and
+    the keyword arguments its id passes to the env class."""
 
     entry_point: str
     description: str
     max_steps: int = 200
     """``max_episode_steps`` of the spec; the env class's ``default_max_steps`` (tested)."""
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    """Keyword arguments of the env class that this id sets (``-v1``: the sensor)."""
 
 
-TASKS: dict[str, TaskSpec] = {
+V1_CAM_PITCH = -20.0
+"""The ``-v1`` camera's pitch in degrees (down): the target stays in view up to the commit
+(``miniground bench sensor``)."""
+V1_KWARGS: dict[str, Any] = {"cam_pitch": V1_CAM_PITCH, "proprioception": True}
+"""What ``-v1`` changes against ``-v0``: the camera looks down, and the observation carries the
+previous action and the bump sensor. Same classes, rules and rewards."""
+
+V0_TASKS: dict[str, TaskSpec] = {
     "MiniGround/GoToObject-v0": TaskSpec(
         "envs.goto:GoToObjectEnv",
         "go to the named object among 4 distractors in one 8x8 m room (3 actions)",
@@ -47,8 +57,22 @@ TASKS: dict[str, TaskSpec] = {
         max_steps=400,
     ),
 }
+"""The first sensor: a level camera, image and mission only. Kept unchanged (committed records)."""
 
-DEFAULT_TASK = "MiniGround/GoToObject-v0"
+
+def _v1(spec: TaskSpec) -> TaskSpec:
+    """The ``-v1`` spec of a ``-v0`` one: the same task with the new sensor."""
+    sensor = f"; camera {-V1_CAM_PITCH:g} deg down, previous action and bump sensor"
+    return replace(spec, description=spec.description + sensor, kwargs=dict(V1_KWARGS))
+
+
+TASKS: dict[str, TaskSpec] = {
+    **V0_TASKS,
+    **{task_id.replace("-v0", "-v1"): _v1(spec) for task_id, spec in V0_TASKS.items()},
+}
+"""Every registered id: the ``-v0`` ids, then their ``-v1`` versions."""
+
+DEFAULT_TASK = "MiniGround/GoToObject-v1"
 
 
 def task_ids() -> list[str]:
@@ -70,7 +94,7 @@ def register_all() -> None:
             gym.register(
                 id=task_id,
                 entry_point=spec.entry_point,
-                kwargs={"task_id": task_id},
+                kwargs={"task_id": task_id, **spec.kwargs},
                 max_episode_steps=spec.max_steps,
             )
 

@@ -40,10 +40,20 @@ class SequenceEnv(MiniGroundEnv):
     ## Observation
 
     A dict: ``"image"``, the agent's egocentric camera frame, ``(obs_height, obs_width, 3)``
-    uint8 (``(60, 80, 3)`` by default), and ``"mission"``, the instruction (a string).
+    uint8 (``(60, 80, 3)`` by default; the camera is 1.5 m high with a 60 degree vertical field of
+    view, pitched ``cam_pitch`` degrees: 0 level, negative down), and ``"mission"``, the
+    instruction (a string). With ``proprioception=True`` (every ``-v1`` id) two more entries:
+    ``"prev_action"``, the index of the last action taken (``Discrete(n + 1)`` for ``n`` actions;
+    ``n``, "none", at reset), and ``"moved"`` (``Discrete(2)``), 1 when that action changed the
+    agent's position or heading, 0 when it did not (a move blocked by a wall or an object, pickup,
+    drop; 0 at reset): a bump sensor.
     ``info`` carries ``is_success``, ``outcome``, the target, what was reached, path length and
-    shortest path (for SPL), and privileged labels for auxiliary losses (``target_code``,
-    ``semantic_map`` among them).
+    shortest path (for SPL), ``moved`` (bool) and ``last_action`` (int, None at reset) in every
+    version, and privileged labels for auxiliary losses as ``labels`` asks: ``exact`` (default,
+    from an id render pass) and ``geometric`` give them all (``target_visible``, ``target_seen``,
+    ``visible_colors``, ``visible_shapes``; ``semantic_map`` with ``exact`` only), ``seen`` only
+    ``target_seen`` (exact and cheap), ``none`` no visibility label. ``target_code``,
+    ``target_bearing`` and ``target_distance`` come in every mode.
     The mission stays the whole instruction; ``info`` names the current subgoal as the target.
 
     ## Rewards
@@ -62,10 +72,13 @@ class SequenceEnv(MiniGroundEnv):
     ## Registered configurations
 
     - ``MiniGround/Sequence-v0``: 3 distractors, 8 m room, 400 steps.
+    - ``MiniGround/Sequence-v1``: the same with the camera pitched down (``cam_pitch=-20``) and
+      ``proprioception=True``.
 
     Keyword arguments: ``split`` (``train`` | ``heldout_combos`` | ``paraphrase``),
     ``num_distractors``, ``room_size``, ``obs_width``, ``obs_height``, ``max_steps``,
-    ``domain_rand``, ``labels`` (``exact``, from an id render pass, or ``geometric``).
+    ``domain_rand``, ``labels`` (``exact`` | ``geometric`` | ``seen`` | ``none``), ``cam_pitch``
+    (degrees, 0 by default; randomised +- 5 with ``domain_rand``), ``proprioception``.
     """
 
     family = "sequence"

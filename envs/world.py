@@ -4,6 +4,10 @@ Committing to an object is deliberate: a forward move blocked by the object (go-
 picking it up (pickup / put-next). Passing near an object never ends an episode.
 
 Reward (sparse): ``1 - 0.9 * steps / max_steps`` on success, 0 otherwise (wrong object, timeout).
+
+Sensors: the camera's pitch is a task parameter (``cam_pitch``, degrees; see ``envs.camera``), and
+``proprioception=True`` adds the previous action and a bump sensor (``moved``: did the last action
+change the agent's position or heading) to the observation. ``info`` carries both in every task.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from envs import choice, labels, masks, navigation
+from envs import camera, choice, labels, masks, navigation
 from envs.language import (
     COLORS,
     SHAPES,
@@ -46,8 +50,10 @@ MAX_SHAPE_RADIUS = 0.5
 SPL_RESOLUTION = 0.2
 """Grid resolution (metres) of the shortest-path lengths reported for SPL (cheap at reset)."""
 MISSION_CHARSET = string.ascii_lowercase + " ,"
-LABEL_MODES: tuple[str, ...] = ("exact", "geometric")
-"""How privileged visibility labels are computed: an id render pass, or the floor-plane test."""
+LABEL_MODES: tuple[str, ...] = ("exact", "geometric", "seen", "none")
+"""Privileged visibility labels: every label from an id render pass (``exact``) or from the
+floor-plane test (``geometric``); only an exact ``target_seen`` (``seen``, cheap); none (``none``).
+See ``envs.labels.step_labels``."""
 
 ACTION_NAMES: tuple[str, ...] = (
     "turn_left",
@@ -105,10 +111,20 @@ class MiniGroundEnv(mw.MiniWorldEnv):
         view_size: tuple[int, int] = (320, 240),
         task_id: str = "",
         labels: str = "exact",
+        cam_pitch: float = 0.0,
+        proprioception: bool = False,
     ) -> None:
         if labels not in LABEL_MODES:
             raise ValueError(f"unknown labels mode {labels!r}; choose one of {LABEL_MODES}")
+        if not isinstance(proprioception, bool):
+            raise ValueError(f"proprioception must be True or False, got {proprioception!r}")
         self.label_mode = labels
+        params = camera.camera_params(cam_pitch)  # validates it
+        self.cam_pitch = float(cam_pitch)
+        """The camera's pitch in degrees (the default of the env's own ``params``)."""
+        self.proprioception = proprioception
+        self.last_action: int | None = None
+        self.moved = False
         self.split = check_split(split)
         self.num_distractors = (
             self.default_distractors
@@ -129,6 +145,7 @@ class MiniGroundEnv(mw.MiniWorldEnv):
                     obs_height=obs_height,
                     window_width=view_size[0],
                     window_height=view_size[1],
+                    params=params,
                     domain_rand=domain_rand,
                     render_mode=render_mode,
                 )
@@ -141,12 +158,15 @@ class MiniGroundEnv(mw.MiniWorldEnv):
         fast_readback(self.obs_fb)
         fast_readback(self.vis_fb)
         self.action_space = spaces.Discrete(len(self.action_names))
-        self.observation_space = spaces.Dict(
-            {
-                "image": spaces.Box(0, 255, (obs_height, obs_width, 3), dtype=np.uint8),
-                "mission": spaces.Text(max_length=200, charset=MISSION_CHARSET),
-            }
-        )
+        obs_spaces: dict[str, spaces.Space] = {
+            "image": spaces.Box(0, 255, (obs_height, obs_width, 3), dtype=np.uint8),
+            "mission": spaces.Text(max_length=200, charset=MISSION_CHARSET),
+        }
+        if proprioception:
+            # prev_action: the last action's index, len(action_names) ("none") at reset.
+            obs_spaces["prev_action"] = spaces.Discrete(len(self.action_names) + 1)
+            obs_spaces["moved"] = spaces.Discrete(2)
+        self.observation_space = spaces.Dict(obs_spaces)
 
     # ----------------------------------------------------------------- validation
     def _capacity(self) -> int:
@@ -305,6 +325,8 @@ class MiniGroundEnv(mw.MiniWorldEnv):
         self.outcome = None
         self.reached: Entity | None = None
         self.seen_ids: set[int] = set()
+        self.last_action = None
+        self.moved = False
         self.path_length = 0.0
         self._fields: dict[Any, tuple[navigation.Grid, np.ndarray]] = {}
         self._object_list_key: tuple | None = None  # new entities: recompile their display list
@@ -316,7 +338,12 @@ class MiniGroundEnv(mw.MiniWorldEnv):
         return self._obs(image), self._info()
 
     def _obs(self, image: np.ndarray) -> dict[str, Any]:
-        return {"image": image, "mission": self.instruction.text}
+        obs = {"image": image, "mission": self.instruction.text}
+        if self.proprioception:
+            last = self.last_action
+            obs["prev_action"] = len(self.action_names) if last is None else last
+            obs["moved"] = int(self.moved)
+        return obs
 
     # ----------------------------------------------------------------- planning support
     def obstacles(self, exclude: tuple[Entity, ...] = ()) -> list[tuple[float, float, float]]:
@@ -409,6 +436,7 @@ class MiniGroundEnv(mw.MiniWorldEnv):
             raise ValueError(f"invalid action {action!r} for {self.task_id}: {self.action_names}")
         name = self.action_names[int(action)]
         self.step_count += 1
+        pose = (self.agent.pos.copy(), float(self.agent.dir))
         rand = self.np_random if self.domain_rand else None
         outcome: str | None = None
         if name == "move_forward":
@@ -442,6 +470,9 @@ class MiniGroundEnv(mw.MiniWorldEnv):
             ent.pos[1] = 0.0
             self.agent.carrying = None
             outcome = self._on_drop(ent)
+        # The bump sensor: the pose changed (a blocked move, pickup or drop leaves it as it was).
+        self.moved = bool(np.any(self.agent.pos != pose[0]) or float(self.agent.dir) != pose[1])
+        self.last_action = int(action)
 
         image = self.render_obs()
         reward = 0.0
@@ -460,15 +491,13 @@ class MiniGroundEnv(mw.MiniWorldEnv):
     def _info(self) -> dict[str, Any]:
         """The step's info; exact labels read the frame just rendered (call after render_obs)."""
         target = self.target
-        extra: dict[str, Any] = {}
-        visible = None
-        if self.label_mode == "exact":
-            ids = masks.object_id_map(self)
-            visible = masks.visible_from_ids(ids, len(self.objects))
-            extra["semantic_map"] = masks.semantic_map(self, ids)
-        priv = labels.privileged_labels(self, target, visible)
-        if priv["target_visible"]:
+        seen = id(target) in self.seen_ids
+        priv, visible = labels.step_labels(self, target, self.label_mode, seen)
+        if visible:
             self.seen_ids.add(id(target))
+            seen = True
+        if self.label_mode != "none":
+            priv["target_seen"] = seen
         reached = self.reached
         return {
             "is_success": self.outcome == "success",
@@ -490,9 +519,9 @@ class MiniGroundEnv(mw.MiniWorldEnv):
             "agent_pos": (float(self.agent.pos[0]), float(self.agent.pos[2])),
             "agent_dir": float(self.agent.dir),
             "target_pos": (float(target.pos[0]), float(target.pos[2])),
-            "target_seen": id(target) in self.seen_ids,
+            "moved": self.moved,
+            "last_action": self.last_action,
             **priv,
-            **extra,
         }
 
     # ----------------------------------------------------------------- rendering

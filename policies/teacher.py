@@ -16,7 +16,19 @@ from policies.expert import Expert
 
 
 class ScanningTeacher(Expert):
-    """Scan left until the current target has been seen this episode; then act as the expert."""
+    """Scan left until the current target has been seen this episode; then act as the expert.
+
+    It reads ``env.seen_ids``, which every ``labels`` mode but ``"none"`` keeps exact (``"seen"``
+    is the cheapest that does).
+    """
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)
+        if self.env.label_mode == "none":
+            raise ValueError(
+                "the scanning teacher needs to know when the target was seen: make the env with "
+                "labels='seen' (cheapest), 'exact' or 'geometric', not labels='none'"
+            )
 
     def act(self) -> int:
         """The teacher's action in the env's current state."""

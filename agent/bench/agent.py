@@ -25,7 +25,7 @@ from agent.model.config import FUSIONS, AgentConfig
 from agent.utils.device import DEVICE_CHOICES, resolve_device
 
 TEXT_ENCODERS = ("transformer", "gru", "pretrained:minilm")
-ENV_ID = "MiniGround/GoToObject-v0"
+ENV_ID = "MiniGround/GoToObject-v1"
 FALLBACK_ENV_ID = "MiniWorld-OneRoom-v0"
 TARGET_RATIO = 0.5
 

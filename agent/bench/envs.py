@@ -81,7 +81,7 @@ def _measure(
     else:
         import envs
 
-        env = envs.make(task, labels="geometric" if kind == "env_geometric" else "exact")
+        env = envs.make(task, labels=LABELS.get(kind, "exact"))
     policy = None
     if kind == "expert":
         from policies.expert import Expert
@@ -108,11 +108,14 @@ def _measure(
     env.close()
 
 
-KINDS = ("raw", "raw_fixed", "env", "env_geometric", "expert")
+KINDS = ("raw", "raw_fixed", "env", "env_geometric", "env_seen", "env_none", "expert")
 """raw: stock MiniWorld; raw_fixed: the same with our rendering fixes; env: our task with random
 actions (exact labels: one id render pass per step); env_geometric: the same with the floor-plane
-labels (no id pass); expert: our task driven by the privileged expert (short episodes, close-up
-views)."""
+labels (no id pass); env_seen / env_none: the same with ``labels="seen"`` (an id pass only while
+the target is unseen and may be in view: evaluation's mode) and ``labels="none"`` (label-free
+PPO's); expert: our task driven by the privileged expert (short episodes, close-up views)."""
+LABELS = {"env_geometric": "geometric", "env_seen": "seen", "env_none": "none"}
+"""The ``labels`` mode of each env kind (``exact`` for the others)."""
 
 
 def bench_envs(task: str = DEFAULT_TASK, seconds: float = 5.0, rounds: int = 3) -> dict[str, Any]:
@@ -144,6 +147,8 @@ def bench_envs(task: str = DEFAULT_TASK, seconds: float = 5.0, rounds: int = 3) 
         "ratio_env_vs_raw_fixed": med["env"] / med["raw_fixed"],
         "ratio_expert_vs_raw_fixed": med["expert"] / med["raw_fixed"],
         "ratio_exact_vs_geometric_labels": med["env"] / med["env_geometric"],
+        "ratio_exact_vs_seen_labels": med["env"] / med["env_seen"],
+        "ratio_exact_vs_no_labels": med["env"] / med["env_none"],
         "targets": {"ratio_env_vs_raw": 0.9, "ratio_expert_vs_raw": 0.8},
     }
 
@@ -166,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         ("raw MiniWorld + our rendering fixes", sps["raw_fixed"]),
         (f"{args.task} (random actions)", sps["env"]),
         (f"{args.task} (random actions, geometric labels)", sps["env_geometric"]),
+        (f"{args.task} (random actions, labels='seen')", sps["env_seen"]),
+        (f"{args.task} (random actions, labels='none')", sps["env_none"]),
         (f"{args.task} (expert-driven)", sps["expert"]),
     ]
     width = max(len(name) for name, _ in rows)
@@ -179,7 +186,9 @@ def main(argv: list[str] | None = None) -> int:
         f"expert/raw {report['ratio_expert_vs_raw_fixed']:.2f} (our own per-step overhead)"
     )
     print(
-        f"exact labels (id render pass) vs geometric: "
-        f"{report['ratio_exact_vs_geometric_labels']:.2f} of the steps/s"
+        f"exact labels (id render pass) vs geometric / seen / none: "
+        f"{report['ratio_exact_vs_geometric_labels']:.2f} / "
+        f"{report['ratio_exact_vs_seen_labels']:.2f} / {report['ratio_exact_vs_no_labels']:.2f} "
+        "of the steps/s"
     )
     return 0

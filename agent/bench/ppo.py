@@ -24,6 +24,7 @@ import torch
 
 from agent.learn.ppo import PPOTrainer, build_agent
 from agent.learn.ppo_config import PPOConfig
+from agent.model.proprio import has_proprio
 from agent.rollout.vector_env import close_envs, make_vector_env, step_envs
 from agent.utils.configs import load_config
 
@@ -56,7 +57,8 @@ def raw_steps_per_second(envs: Any, steps: int, seed: int = 0) -> float:
 def ppo_steps_per_second(cfg: PPOConfig, envs: Any, iterations: int) -> dict[str, float]:
     """End-to-end PPO env-steps/s over ``iterations`` timed iterations (plus one warm-up)."""
     torch.manual_seed(cfg.seed)
-    agent, ref = build_agent(cfg, int(envs.single_action_space.n))
+    proprio = has_proprio(envs.single_observation_space)
+    agent, ref = build_agent(cfg, int(envs.single_action_space.n), proprioception=proprio)
     trainer = PPOTrainer(cfg, envs, agent, ref)
     trainer.reset_envs()
     trainer.iteration()  # warm-up: allocator, text cache, first-touch costs

@@ -4,7 +4,9 @@ A dataset directory holds ``shard_00000.npz`` ... (numpy archives, no pickle) an
 (task, split, env kwargs, seeds, counts, per-shard SHA-256). Shard ``i`` always holds episodes
 ``i*S .. i*S+S-1`` with env seeds ``seed + episode``, so the same seed gives the same dataset
 whatever the number of workers. A finished shard has a sidecar ``shard_00000.json`` with its
-checksum; re-running finishes the missing shards and leaves finished ones alone.
+checksum; re-running finishes the missing shards and leaves finished ones alone. Shards of a
+``-v1`` task also hold each frame's proprioception (``proprio``); shards without it (``-v0``
+tasks, or written before it existed) load with ``Episodes.proprio`` None.
 
 Generation (running the expert in worker processes) is :mod:`agent.rollout.demos`; this module
 holds the format: writing and checking a shard, reading the manifest, loading the episodes.

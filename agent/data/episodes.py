@@ -1,5 +1,8 @@
 """Episodes in memory: frames, actions, rewards, privileged labels, concatenated along time.
 
+Data from a ``-v1`` task also holds each frame's proprioception (``proprio``: what the agent
+observed with it, ``[obs["prev_action"], obs["moved"]]``); data from ``-v0`` tasks has none.
+
 :class:`EpisodeBuilder` records steps as an episode loop runs; :class:`Episodes` is what demo
 shards hold, what DAgger aggregates and what the batch sampler draws from.
 """
@@ -33,6 +36,13 @@ class DatasetError(ValueError):
     """A demonstrations directory is missing, incomplete, corrupt or inconsistent."""
 
 
+def proprio_of(obs: dict[str, Any]) -> np.ndarray | None:
+    """``[prev_action, moved]`` (uint8) of one observation, or None when the env has none."""
+    if "prev_action" not in obs or "moved" not in obs:
+        return None
+    return np.asarray([obs["prev_action"], obs["moved"]], dtype=np.uint8)
+
+
 @dataclass
 class Episodes:
     """Episodes concatenated along time; ``starts[e]`` indexes episode e's first frame."""
@@ -46,6 +56,8 @@ class Episodes:
     missions: np.ndarray
     outcomes: np.ndarray
     seeds: np.ndarray
+    proprio: np.ndarray | None = None
+    """(N, 2) uint8 ``[prev_action, moved]`` per frame, or None (envs without proprioception)."""
 
     @property
     def num_episodes(self) -> int:
@@ -70,6 +82,8 @@ class Episodes:
             "seeds": self.seeds,
         }
         out.update({f"label_{k}": v for k, v in self.labels.items()})
+        if self.proprio is not None:
+            out["proprio"] = self.proprio
         return out
 
     @classmethod
@@ -77,7 +91,10 @@ class Episodes:
         """Inverse of :meth:`to_arrays`."""
         labels = {k[len("label_") :]: v for k, v in arrays.items() if k.startswith("label_")}
         fields = ("images", "actions", "rewards", "starts", "lengths", "missions", "outcomes")
-        return cls(labels=labels, seeds=arrays["seeds"], **{k: arrays[k] for k in fields})
+        return cls(
+            labels=labels, seeds=arrays["seeds"], proprio=arrays.get("proprio"),
+            **{k: arrays[k] for k in fields},
+        )  # fmt: skip
 
     @classmethod
     def concatenate(cls, parts: list[Episodes]) -> Episodes:
@@ -85,6 +102,12 @@ class Episodes:
         if not parts:
             raise DatasetError("no episodes to concatenate")
         offsets = np.cumsum([0] + [p.num_frames for p in parts[:-1]])
+        with_proprio = [p.proprio is not None for p in parts]
+        if any(with_proprio) and not all(with_proprio):
+            raise DatasetError(
+                "cannot join episodes with proprioception (-v1 tasks) and episodes without it "
+                "(-v0 tasks)"
+            )
         return cls(
             images=np.concatenate([p.images for p in parts]),
             actions=np.concatenate([p.actions for p in parts]),
@@ -95,6 +118,7 @@ class Episodes:
             missions=np.concatenate([p.missions for p in parts]),
             outcomes=np.concatenate([p.outcomes for p in parts]),
             seeds=np.concatenate([p.seeds for p in parts]),
+            proprio=np.concatenate([p.proprio for p in parts]) if all(with_proprio) else None,
         )
 
 
@@ -110,11 +134,21 @@ class EpisodeBuilder:
         self.missions: list[str] = []
         self.outcomes: list[str] = []
         self.seeds: list[int] = []
+        self.proprio: list[np.ndarray | None] = []
         self._current = 0
 
-    def add_step(self, image: np.ndarray, info: dict[str, Any], action: int, reward: float) -> None:
-        """Record the frame seen (with its info labels), the action taken and the reward."""
+    def add_step(
+        self,
+        image: np.ndarray,
+        info: dict[str, Any],
+        action: int,
+        reward: float,
+        proprio: np.ndarray | None = None,
+    ) -> None:
+        """Record the frame seen (with its info labels and, from a ``-v1`` task, its
+        proprioception :func:`proprio_of` the observation), the action taken and the reward."""
         self.images.append(image)
+        self.proprio.append(proprio)
         self.actions.append(int(action))
         self.rewards.append(float(reward))
         for k in LABEL_KEYS:
@@ -133,6 +167,11 @@ class EpisodeBuilder:
     def build(self) -> Episodes:
         """The recorded episodes as arrays."""
         lengths = np.asarray(self.lengths, dtype=np.int64)
+        proprio = None
+        if any(p is not None for p in self.proprio):
+            if any(p is None for p in self.proprio):
+                raise DatasetError("some recorded steps have proprioception and others do not")
+            proprio = np.stack(self.proprio).astype(np.uint8)
         return Episodes(
             images=np.stack(self.images).astype(np.uint8),
             actions=np.asarray(self.actions, dtype=np.int64),
@@ -143,4 +182,5 @@ class EpisodeBuilder:
             missions=np.asarray(self.missions, dtype=np.str_),
             outcomes=np.asarray(self.outcomes, dtype=np.str_),
             seeds=np.asarray(self.seeds, dtype=np.int64),
+            proprio=proprio,
         )

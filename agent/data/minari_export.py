@@ -7,7 +7,9 @@ what a shard does not keep (the final observation, terminations, truncations, pe
 checks that every replayed frame equals the stored one bit for bit, so the export is exact.
 
 Per episode of T steps: ``observations`` {"image": (T+1, H, W, 3) uint8, stored raw (no JPEG),
-"mission": T+1 strings}, ``actions`` (T,), ``rewards``, ``terminations``, ``truncations``, and
+"mission": T+1 strings, and on ``-v1`` tasks the proprioception "prev_action" and "moved": (T+1,)
+ints, checked against the shard's}, ``actions`` (T,), ``rewards``, ``terminations``,
+``truncations``, and
 ``infos`` (T+1 entries): ``is_success``, ``outcome`` ("" until the episode ends), ``step``,
 ``stage``, ``target_code``, ``path_length``, ``shortest_path_length`` and the numeric privileged
 labels (``target_visible``, ``target_seen``, ``target_bearing``, ``target_distance``,
@@ -26,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from agent.data.demos import iter_shards, read_manifest
-from agent.data.episodes import LABEL_KEYS, DatasetError
+from agent.data.episodes import LABEL_KEYS, DatasetError, proprio_of
 
 MINARI_EXTRA = 'pip install "miniground[minari]" (Minari needs Python 3.11+)'
 INFO_KEYS: tuple[str, ...] = (
@@ -77,7 +79,8 @@ def replay_episodes(demos_dir: str | os.PathLike) -> Iterator[dict[str, Any]]:
                 if obs["mission"] != str(shard.missions[e]):
                     raise DatasetError(f"{where}: replay gave mission {obs['mission']!r}, the "
                                        f"shard has {str(shard.missions[e])!r}")  # fmt: skip
-                images, missions, infos = [obs["image"]], [obs["mission"]], [_step_info(info)]
+                observations = {k: [obs[k]] for k in obs}
+                infos = [_step_info(info)]
                 rewards, terms, truncs = [], [], []
                 for t, action in enumerate(actions):
                     if not np.array_equal(obs["image"], shard.images[start + t]):
@@ -85,9 +88,10 @@ def replay_episodes(demos_dir: str | os.PathLike) -> Iterator[dict[str, Any]]:
                             f"{where}: the replayed frame {t} differs from the stored one (the "
                             "env or the renderer changed since the demos were made)"
                         )
+                    _check_proprio(shard, start + t, obs, f"{where}, step {t}")
                     obs, reward, terminated, truncated, info = env.step(int(action))
-                    images.append(obs["image"])
-                    missions.append(obs["mission"])
+                    for k in observations:
+                        observations[k].append(obs[k])
                     infos.append(_step_info(info))
                     rewards.append(float(reward))
                     terms.append(bool(terminated))
@@ -101,7 +105,9 @@ def replay_episodes(demos_dir: str | os.PathLike) -> Iterator[dict[str, Any]]:
                 yield {
                     "id": episode_id,
                     "seed": seed,
-                    "observations": {"image": np.stack(images), "mission": missions},
+                    "observations": {
+                        k: v if k == "mission" else np.asarray(v) for k, v in observations.items()
+                    },
                     "actions": np.asarray(actions, dtype=np.int64),
                     "rewards": rewards,
                     "terminations": terms,
@@ -111,6 +117,22 @@ def replay_episodes(demos_dir: str | os.PathLike) -> Iterator[dict[str, Any]]:
                 episode_id += 1
     finally:
         env.close()
+
+
+def _check_proprio(shard: Any, frame: int, obs: dict[str, Any], where: str) -> None:
+    """DatasetError when the replayed proprioception differs from the shard's (or only one of
+    them has any)."""
+    replayed = proprio_of(obs)
+    if (replayed is None) != (shard.proprio is None):
+        raise DatasetError(
+            f"{where}: the env and the shard disagree on proprioception (one has prev_action "
+            "and moved, the other not): export with the demos' own task"
+        )
+    if replayed is not None and not np.array_equal(replayed, shard.proprio[frame]):
+        raise DatasetError(
+            f"{where}: the replayed proprioception {replayed.tolist()} differs from the stored "
+            f"{shard.proprio[frame].tolist()}"
+        )
 
 
 def _stack(values: list[Any]) -> Any:

@@ -2,7 +2,8 @@
 
 Episodes live in memory as one uint8 tensor of frames; a batch is B whole episodes of similar
 length (bucketed, so little padding), laid out time-major (T, B) and cut into ``bptt`` chunks by
-the trainer. Horizontal flips mirror the frame and swap turn_left/turn_right (and the bearing).
+the trainer. Horizontal flips mirror the frame and swap turn_left/turn_right (and the bearing),
+in the expert's actions and in the proprioception's previous action alike.
 
 With a grid (``cells``), the per-pixel semantic maps become per-cell codes once, at construction
 (``labels["cell_codes"]``, mirrored episodes get the codes of the mirrored maps). Word dropout
@@ -41,6 +42,15 @@ class Batch:
     missions: list[str]
     labels: dict[str, torch.Tensor]
     """Privileged labels, leading dims (T, B)."""
+    proprio: torch.Tensor | None = None
+    """(T, B, 2) long ``[prev_action, moved]`` per step, or None (data without proprioception)."""
+
+
+def swap_turns(actions: torch.Tensor) -> torch.Tensor:
+    """``actions`` with turn_left and turn_right exchanged (a mirrored world's actions)."""
+    return torch.where(
+        actions == TURN_LEFT, TURN_RIGHT, torch.where(actions == TURN_RIGHT, TURN_LEFT, actions)
+    )
 
 
 class EpisodeSampler:
@@ -61,6 +71,7 @@ class EpisodeSampler:
         self.ep = episodes
         self.images = torch.from_numpy(episodes.images)
         self.actions = torch.from_numpy(episodes.actions)
+        self.proprio = None if episodes.proprio is None else torch.from_numpy(episodes.proprio)
         self.labels = {
             k: torch.from_numpy(v) for k, v in episodes.labels.items() if k != "semantic_map"
         }
@@ -107,13 +118,12 @@ class EpisodeSampler:
         images = self.images[index]
         actions = self.actions[index].clone()
         labels = {k: v[index].clone() for k, v in self.labels.items()}
+        proprio = None if self.proprio is None else self.proprio[index].long()
         if flips is not None and flips.any():
             cols = torch.from_numpy(np.flatnonzero(flips))
             images[:, cols] = images[:, cols].flip(dims=[3])
             a = actions[:, cols]
-            swapped = torch.where(
-                a == TURN_LEFT, TURN_RIGHT, torch.where(a == TURN_RIGHT, TURN_LEFT, a)
-            )
+            swapped = swap_turns(a)
             if not self.flip_scans:
                 # A scan (target not yet seen) turns left in the mirrored world too.
                 swapped = torch.where(labels["target_seen"][:, cols].bool(), swapped, a)
@@ -121,6 +131,8 @@ class EpisodeSampler:
             labels["target_bearing"][:, cols] = -labels["target_bearing"][:, cols]
             if self.flipped_cells is not None:
                 labels["cell_codes"][:, cols] = self.flipped_cells[index[:, cols]]
+            if proprio is not None:  # the mirrored frames came from the mirrored turn
+                proprio[:, cols, 0] = swap_turns(proprio[:, cols, 0])
         starts = torch.zeros(t_len, len(episodes), dtype=torch.bool)
         starts[0] = True
         return Batch(
@@ -130,4 +142,5 @@ class EpisodeSampler:
             starts=starts,
             missions=[str(m) for m in self.ep.missions[episodes]],
             labels=labels,
+            proprio=proprio,
         )

@@ -7,6 +7,11 @@ and records come back sorted by index. A worker that dies or fails is reported w
 error, never waited on (Ray retries a task whose worker was lost). Policy specs live in
 :mod:`agent.eval.policies`, the episode loop in :mod:`agent.rollout.episode`; :func:`run_eval`
 adds the aggregate metrics.
+
+Envs are built with the cheap ``labels="seen"`` (only whether the target has been in view, which
+the failure taxonomy reads) unless the caller sets ``labels``: evaluation reads no other label.
+``domain_rand`` evaluates under MiniWorld's domain randomisation too, or instead
+(:func:`domain_rand_modes`); those rows carry ``"domain_rand": True``.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from tqdm import tqdm
 
@@ -36,6 +41,13 @@ from envs.registration import check_task
 
 EVAL_CHUNK = 25
 """Most episodes of one policy x split in one job on a backend that spreads work (Ray)."""
+
+EVAL_LABELS = "seen"
+"""The env label mode evaluation uses unless told otherwise: the cheapest that still says
+whether the target was in view (``target_seen``)."""
+
+DomainRand = bool | Literal["off", "on", "both"]
+"""Evaluate plainly (False / "off"), under domain randomisation (True / "on") or both ("both")."""
 
 _WORKER_AGENTS: dict[tuple[str, str], Any] = {}
 """Agents a worker process loaded, by (checkpoint digest or path, device): loaded once."""
@@ -74,9 +86,28 @@ class _Shared:
     agents: dict[Any, Any]
 
 
+def domain_rand_modes(value: DomainRand) -> tuple[bool, ...]:
+    """The ``domain_rand`` env settings to evaluate: (False,), (True,) or (False, True)."""
+    modes = {False: (False,), "off": (False,), True: (True,), "on": (True,),
+             "both": (False, True)}  # fmt: skip
+    if isinstance(value, (bool, str)) and value in modes:
+        return modes[value]
+    raise ValueError(f"domain_rand must be off, on or both (or a bool), got {value!r}")
+
+
+def with_eval_labels(env_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``env_kwargs`` with ``labels=EVAL_LABELS`` unless the caller chose a mode (or the envs do
+    not offer it yet)."""
+    if "labels" in env_kwargs:
+        return dict(env_kwargs)
+    from envs.world import LABEL_MODES
+
+    return {**env_kwargs, "labels": EVAL_LABELS} if EVAL_LABELS in LABEL_MODES else dict(env_kwargs)
+
+
 def _run_episodes(job: _Job, indices: Sequence[int], agent: Any = None) -> Iterator[Record]:
     """Records of episodes ``indices`` of ``job``, in order, with one env (closed after)."""
-    env = make_env(job.task, job.split, **job.env_kwargs)
+    env = make_env(job.task, job.split, **with_eval_labels(job.env_kwargs))
     if job.control:
         from envs.wrappers import FixedMission
 
@@ -127,6 +158,18 @@ def _chunks(num_jobs: int, episodes: int, backend: Backend) -> list[_Chunk]:
     ]
 
 
+def _rows(
+    specs: Sequence[PolicySpec], splits: Sequence[str], controls: bool, domain_rand: DomainRand
+) -> list[tuple[int, str, bool, bool]]:
+    """(policy index, split, control, domain_rand) of every row, in result order."""
+    modes = domain_rand_modes(domain_rand)
+    rows = []
+    for k, spec in enumerate(specs):
+        for control in (False, True) if controls and not is_baseline(spec) else (False,):
+            rows += [(k, split, control, dr) for dr in modes for split in splits]
+    return rows
+
+
 def evaluate_many(
     policy_specs: Sequence[PolicySpec],
     task: str,
@@ -140,13 +183,16 @@ def evaluate_many(
     progress: bool = True,
     controls: bool = False,
     backend: Backend | None = None,
+    domain_rand: DomainRand = False,
 ) -> list[list[Record]]:
     """:func:`evaluate` for every policy x split with one set of workers (started once).
 
     Returns one record list per (policy, split) pair, policy-major: ``[p0/s0, p0/s1, p1/s0, ...]``.
     With ``controls``, each learned policy is followed by its instruction-free control
     (:class:`envs.wrappers.FixedMission`) on the same splits and seeds: ``[p0/s0, p0/s1,
-    p0-control/s0, p0-control/s1, p1/s0, ...]``. ``backend`` runs the chunks of episodes
+    p0-control/s0, p0-control/s1, p1/s0, ...]``. With ``domain_rand="both"`` every policy (and
+    control) runs its splits plainly, then under domain randomisation (same seeds): ``[p0/s0,
+    p0/s1, p0-dr/s0, p0-dr/s1, p0-control/s0, ...]``. ``backend`` runs the chunks of episodes
     (default: ``workers`` local processes); the records do not depend on it.
     """
     check_task(task)
@@ -158,8 +204,12 @@ def evaluate_many(
         raise ValueError(f"workers must be >= 1, got {workers}")
     if not policy_specs or not splits:
         raise ValueError("give at least one policy and one split")
+    rows = _rows(policy_specs, splits, controls, domain_rand)
+    if "domain_rand" in (env_kwargs or {}) and any(row[3] for row in rows):
+        raise ValueError("set domain randomisation once: domain_rand=, not also in env_kwargs")
     backend = backend or LocalBackend(min(workers, episodes))
-    jobs: list[_Job] = []
+    keys: list[Any] = []
+    kwargs: list[dict[str, Any]] = []
     agents: dict[Any, Any] = {}
     for spec in policy_specs:
         agent = check_policy(spec, task, device)  # fail fast: every checkpoint loads first
@@ -167,19 +217,19 @@ def evaluate_many(
         if agent is not None:
             agents[key] = (agent if backend.in_process else key if backend.shares_files
                            else pack_dir(key))  # fmt: skip
-        kwargs = env_kwargs_for(agent, env_kwargs)
-        jobs += [_Job(key, task, split, int(seed), kwargs, sample, device) for split in splits]
-        if controls and agent is not None:
-            jobs += [
-                _Job(key, task, split, int(seed), kwargs, sample, device, control=True)
-                for split in splits
-            ]
+        keys.append(key)
+        kwargs.append(env_kwargs_for(agent, env_kwargs))
+    jobs = []
+    for k, split, control, dr in rows:
+        env = {**kwargs[k], "domain_rand": True} if dr else kwargs[k]
+        jobs.append(_Job(keys[k], task, split, int(seed), env, sample, device, control))
     what = (
         f"{policy_label(policy_specs[0])} / {splits[0]}"
         if len(jobs) == 1
         else f"{len(policy_specs)} polic{'y' if len(policy_specs) == 1 else 'ies'} x "
         f"{len(splits)} split{'' if len(splits) == 1 else 's'}"
-        + (" (+ instruction-free controls)" if len(jobs) > len(policy_specs) * len(splits) else "")
+        + (" (+ instruction-free controls)" if any(row[2] for row in rows) else "")
+        + (" (+ domain randomisation)" if any(row[3] for row in rows) else "")
     )
     chunks = _chunks(len(jobs), episodes, backend)
     items: list[tuple[int, Record]] = []
@@ -251,23 +301,27 @@ def run_eval(
     progress: bool = True,
     controls: bool = False,
     backend: Backend | None = None,
+    domain_rand: DomainRand = False,
 ) -> list[dict[str, Any]]:
     """Evaluate every policy on every split; one result dict per pair (:mod:`agent.eval.report`).
 
     With ``controls``, every learned policy also gets rows labelled ``"<label> [control]"``: the
-    same episodes with a mission that names nothing (``result["control"]`` is True).
+    same episodes with a mission that names nothing (``result["control"]`` is True). Every row
+    says whether it ran under domain randomisation (``result["domain_rand"]``: set by
+    ``domain_rand``, or by ``env_kwargs``).
     """
     labels = [policy_label(s) for s in specs]
     grouped = evaluate_many(specs, task, splits, episodes, seed, workers, env_kwargs, sample,
-                            device, progress, controls, backend)  # fmt: skip
+                            device, progress, controls, backend, domain_rand)  # fmt: skip
+    plain_dr = bool((env_kwargs or {}).get("domain_rand", False))
     results = []
-    rows: list[tuple[PolicySpec, str, str, bool]] = []
-    for spec, label in zip(specs, labels, strict=True):
+    rows = _rows(specs, splits, controls, domain_rand)
+    for (k, split, control, dr), records in zip(rows, grouped, strict=True):
+        spec, label = specs[k], labels[k]
         unique = label if labels.count(label) == 1 else str(spec)
-        rows += [(spec, unique, split, False) for split in splits]
-        if controls and not is_baseline(spec):
-            rows += [(spec, f"{unique} [control]", split, True) for split in splits]
-    for (spec, label, split, control), records in zip(rows, grouped, strict=True):
-        results.append({"policy": str(spec), "label": label, "split": split, "control": control,
-                        "aggregated": aggregate(records), "per_episode": records})  # fmt: skip
+        results.append({
+            "policy": str(spec), "label": f"{unique} [control]" if control else unique,
+            "split": split, "control": control, "domain_rand": dr or plain_dr,
+            "aggregated": aggregate(records), "per_episode": records,
+        })  # fmt: skip
     return results

@@ -1,7 +1,9 @@
 """``report.html``: one self-contained page per evaluation, for people to look at.
 
 The page holds the summary table (success with Wilson 95% intervals, SPL, outcomes, grounding
-accuracy), the instruction-free control next to each agent, success per target pair as a
+accuracy), the instruction-free control next to each agent, how episodes ended (the failure
+taxonomy, one table per split; rows under domain randomisation are split apart as
+``train [domain_rand]``), success per target pair as a
 colour-by-shape grid, what the wrong objects shared with the target, the plot, and a few rollout
 videos, successes beside failures. Everything is inline (CSS, the PNG and the videos as base64
 data URIs: H.264 MP4s from imageio-ffmpeg, which Chromium, Firefox and Safari play), so the file
@@ -18,8 +20,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from agent.eval.failure_table import failures_html
 from agent.eval.metrics import CONFUSIONS
-from agent.eval.report import plot_png
+from agent.eval.report import DOMAIN_RAND_TAG, plot_png, split_label
 from agent.utils.io import atomic_write
 from envs.language import COLORS, HELDOUT_COMBOS, SHAPES
 
@@ -64,7 +67,7 @@ def _summary(results: Sequence[dict[str, Any]]) -> str:
         spl = "-" if agg["spl"] is None else f"{agg['spl']:.3f}"
         steps = "-" if agg["mean_steps"] is None else f"{agg['mean_steps']:.1f}"
         rows.append(
-            f"<tr><td class=l>{_esc(r['label'])}</td><td class=l>{_esc(r['split'])}</td>"
+            f"<tr><td class=l>{_esc(r['label'])}</td><td class=l>{_esc(split_label(r))}</td>"
             f"<td>{agg['episodes']}</td><td><b>{_pct(agg['success_rate'])}</b></td>"
             f"<td class=ci>[{_pct(low)}, {_pct(high)}]</td><td>{spl}</td>"
             f"<td>{_pct(agg['outcome_rates'].get('wrong_object'))}</td>"
@@ -76,18 +79,18 @@ def _summary(results: Sequence[dict[str, Any]]) -> str:
 
 
 def _control(results: Sequence[dict[str, Any]]) -> str:
-    by_key = {(r["label"], r["split"]): r for r in results}
+    by_key = {(r["label"], split_label(r)): r for r in results}
     rows = []
     for r in results:
         if r.get("control"):
             continue
-        ctrl = by_key.get((f"{r['label']} [control]", r["split"]))
+        ctrl = by_key.get((f"{r['label']} [control]", split_label(r)))
         if ctrl is None:
             continue
         a, c = r["aggregated"], ctrl["aggregated"]
         gain = 100 * (a["success_rate"] - c["success_rate"])
         rows.append(
-            f"<tr><td class=l>{_esc(r['label'])}</td><td class=l>{_esc(r['split'])}</td>"
+            f"<tr><td class=l>{_esc(r['label'])}</td><td class=l>{_esc(split_label(r))}</td>"
             f"<td>{_pct(a['success_rate'])} <span class=ci>[{_pct(a['success_ci95'][0])}, "
             f"{_pct(a['success_ci95'][1])}]</span></td><td>{_pct(c['success_rate'])} "
             f"<span class=ci>[{_pct(c['success_ci95'][0])}, {_pct(c['success_ci95'][1])}]"
@@ -101,6 +104,15 @@ def _control(results: Sequence[dict[str, Any]]) -> str:
         "<th class=l>agent</th><th class=l>split</th><th>success % with the instruction</th>"
         "<th>without (control)</th><th>points the instruction buys</th></tr>"
         f"{''.join(rows)}</table>"
+    )
+
+
+def _domain_rand_note(results: Sequence[dict[str, Any]]) -> str:
+    if not any(r.get("domain_rand") for r in results):
+        return ""
+    return (
+        f"<p class=meta><code>{DOMAIN_RAND_TAG.strip()}</code>: the same seeds under MiniWorld's "
+        "domain randomisation (lighting, colours, camera and motion perturbed).</p>"
     )
 
 
@@ -128,7 +140,7 @@ def _grid(result: dict[str, Any]) -> str:
                 f"{_pct(rate)}<small>{cell['successes']}/{cell['episodes']}</small></td>"
             )
         rows.append(f"<tr><th class=l>{color}</th>{''.join(cells)}</tr>")
-    title = f"{_esc(result['label'])} / {_esc(result['split'])}"
+    title = f"{_esc(result['label'])} / {_esc(split_label(result))}"
     return (
         f"<div><div class=meta><b>{title}</b></div><table class=grid><tr><th></th>{head}</tr>"
         f"{''.join(rows)}</table></div>"
@@ -149,7 +161,7 @@ def _confusion(results: Sequence[dict[str, Any]]) -> str:
                 f"<span class=bar style='width:{round(60 * share)}px'></span></td>"
             )
         rows.append(
-            f"<tr><td class=l>{_esc(r['label'])}</td><td class=l>{_esc(r['split'])}</td>"
+            f"<tr><td class=l>{_esc(r['label'])}</td><td class=l>{_esc(split_label(r))}</td>"
             f"<td>{wrong}</td>{''.join(cells)}</tr>"
         )
     head = "".join(f"<th>{names[k]}</th>" for k in CONFUSIONS)
@@ -214,6 +226,7 @@ created {_esc(info.get("created", ""))}; <code>{_esc(info.get("command", ""))}</
 <p class=meta>Success with its Wilson 95% interval; SPL weighs each success by shortest path over
 path taken; grounding % = successes / (successes + wrong objects).</p>
 <h2>Instruction-free control</h2>{_control(results)}
+<h2>How episodes ended</h2>{failures_html(results)}{_domain_rand_note(results)}
 <h2>Success per target pair</h2>
 <p class=meta>Rows are colours, columns shapes; cell colour runs from red (0%) to green (100%).
 Dashed cells are the pairs held out of <code>train</code>; &ndash; means never named here.</p>
@@ -253,6 +266,8 @@ def record_videos(
     if result is None or not episodes:
         return []
     seeds = [int(e["seed"]) for e in episodes]
+    if result.get("domain_rand"):
+        env_kwargs = {**(env_kwargs or {}), "domain_rand": True}
     paths = record_episodes(
         result["policy"], info["task"], len(seeds), out_dir, split=result["split"],
         env_kwargs=env_kwargs, seeds=seeds, sample=bool(info.get("sample", False)), grid=False,
@@ -266,7 +281,7 @@ def record_videos(
         videos.append({
             "path": str(path), "seed": e["seed"], "outcome": outcome,
             "success": outcome == "success", "mission": e.get("mission", ""),
-            "label": result["label"], "split": result["split"],
+            "label": result["label"], "split": split_label(result),
         })  # fmt: skip
     return videos
 

@@ -2,8 +2,9 @@
 
 A record holds at least ``outcome`` ("success" | "wrong_object" | "timeout"), ``is_success``,
 ``steps``, ``path_length``, ``shortest_path_length``, ``target`` ([colour, shape]) and ``reached``
-([colour, shape] of the object committed to, or None). :func:`agent.eval.evaluation.evaluate`
-makes them.
+([colour, shape] of the object committed to, or None), and how it ended (``failure``, see
+:mod:`agent.rollout.failures`; classified from ``blocked_run`` and ``target_seen`` when absent).
+:func:`agent.eval.evaluation.evaluate` makes them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from agent.rollout.episode import is_success, spl_term
+from agent.rollout.failures import failure_counts
 
 OUTCOMES: tuple[str, ...] = ("success", "wrong_object", "timeout")
 """Episode outcomes, in table order."""
@@ -122,11 +124,13 @@ def aggregate(records: Sequence[Record], z: float = 1.96) -> dict[str, Any]:
 
     Keys: episodes, successes, success_rate, success_ci95 ([low, high], Wilson), spl, outcomes
     (counts), outcome_rates, wrong_object_rate, grounding_accuracy, confusion (counts),
+    failures (counts per kind of ending, every kind of ``FAILURE_KINDS``), failure_rates,
     mean_steps, mean_path_length, mean_shortest_path_length, per_target (success per named
     colour-shape pair); for a learned agent, episodes_with_unknown_words and unknown_words.
     """
     n = len(records)
     counts = outcome_counts(records)
+    failures = failure_counts(records)
     successes = sum(_success(r) for r in records)
     low, high = wilson_interval(successes, n, z)
 
@@ -145,6 +149,8 @@ def aggregate(records: Sequence[Record], z: float = 1.96) -> dict[str, Any]:
         "wrong_object_rate": counts["wrong_object"] / n if n else None,
         "grounding_accuracy": grounding_accuracy(records),
         "confusion": confusion(records),
+        "failures": failures,
+        "failure_rates": {k: (v / n if n else None) for k, v in failures.items()},
         "mean_steps": mean("steps"),
         "mean_path_length": mean("path_length"),
         "mean_shortest_path_length": mean("shortest_path_length"),

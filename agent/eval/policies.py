@@ -41,12 +41,22 @@ def task_action_names(task: str) -> tuple[str, ...]:
     return tuple(cls.action_names)
 
 
-def check_policy(spec: PolicySpec, task: str, device: str = "cpu") -> Any:
+def task_has_proprioception(task: str, env_kwargs: dict[str, Any] | None = None) -> bool:
+    """Whether a task's observations carry ``prev_action`` and ``moved`` (the ``-v1`` ids, or
+    ``proprioception=True`` in ``env_kwargs``); no env is built."""
+    kwargs = {**TASKS[check_task(task)].kwargs, **(env_kwargs or {})}
+    return bool(kwargs.get("proprioception", False))
+
+
+def check_policy(
+    spec: PolicySpec, task: str, device: str = "cpu", env_kwargs: dict[str, Any] | None = None
+) -> Any:
     """Validate a policy spec against a task; return the loaded Agent (None for a baseline).
 
     Raises:
-        ValueError: a missing or broken checkpoint (``CheckpointError``), or one whose action
-            count does not match the task's.
+        ValueError: a missing or broken checkpoint (``CheckpointError``), one whose action
+            count does not match the task's, or a proprioceptive agent on a task without
+            proprioception.
     """
     if is_baseline(spec):
         return None
@@ -59,6 +69,10 @@ def check_policy(spec: PolicySpec, task: str, device: str = "cpu") -> Any:
             f"checkpoint {str(spec)!r} has {agent.config.num_actions} actions but {task} has "
             f"{len(names)} ({', '.join(names)})"
         )
+    if agent.config.proprioception and not task_has_proprioception(task, env_kwargs):
+        from agent.model.proprio import MISSING_PROPRIO
+
+        raise ValueError(f"checkpoint {str(spec)!r}: {MISSING_PROPRIO} ({task} has none)")
     return agent
 
 
@@ -117,7 +131,8 @@ class RandomBaseline(EvalPolicy):
 
 
 class AgentPolicy(EvalPolicy):
-    """A learned agent with recurrent memory: greedy by default, or sampled (seeded)."""
+    """A learned agent with recurrent memory: greedy by default, or sampled (seeded). A
+    proprioceptive agent also reads ``obs["prev_action"]`` and ``obs["moved"]``."""
 
     def __init__(self, agent: Any, sample: bool = False) -> None:
         import torch
@@ -141,10 +156,16 @@ class AgentPolicy(EvalPolicy):
         torch = self.torch
         if self.start:
             self.unknown_words = len(self.agent.perception.text.unknown_words(obs["mission"]))
+        extra = {}
+        if self.agent.config.proprioception:
+            from agent.model.proprio import require_proprio
+
+            extra["proprio"] = require_proprio(obs)[None]
         with torch.no_grad():
             out = self.agent.act(
-                obs["image"][None], [obs["mission"]], self.memory, torch.tensor([self.start]), True
-            )
+                obs["image"][None], [obs["mission"]], self.memory, torch.tensor([self.start]),
+                True, **extra,
+            )  # fmt: skip
         self.memory, self.start = out.memory, False
         if out.attention is not None:
             self.attention = out.attention[0].float().cpu().numpy()

@@ -13,23 +13,35 @@ from pathlib import Path
 from typing import Any
 
 from agent.eval.metrics import CONFUSIONS
+from agent.rollout.failures import FAILURE_KINDS, failure_of
 from agent.utils.io import atomic_write
 from agent.utils.versions import versions
 
 Result = dict[str, Any]
-"""One policy x split: {"policy", "label", "split", "aggregated", "per_episode"}."""
+"""One policy x split: {"policy", "label", "split", "control", "domain_rand", "aggregated",
+"per_episode"}."""
+
+DOMAIN_RAND_TAG = " [domain_rand]"
+"""Appended to the split of rows evaluated under MiniWorld's domain randomisation."""
 
 SCHEMA_VERSION = 1
 
 CSV_FIELDS: tuple[str, ...] = (
     "label", "policy", "split", "episodes", "success_rate", "success_ci95_low",
     "success_ci95_high", "spl", "wrong_object_rate", "timeout_rate", "grounding_accuracy",
-    "same_color", "same_shape", "neither", "mean_steps",
+    "same_color", "same_shape", "neither", "mean_steps", "domain_rand",
+    *(k for k in FAILURE_KINDS if k != "success"),
 )  # fmt: skip
 EPISODE_FIELDS: tuple[str, ...] = (
     "label", "split", "episode", "seed", "mission", "target", "outcome", "steps",
-    "path_length", "shortest_path_length", "reached", "return",
+    "path_length", "shortest_path_length", "reached", "return", "domain_rand", "failure",
+    "blocked_run", "target_seen",
 )  # fmt: skip
+
+
+def split_label(result: Result) -> str:
+    """The split as tables show it: ``"train [domain_rand]"`` under domain randomisation."""
+    return str(result["split"]) + (DOMAIN_RAND_TAG if result.get("domain_rand") else "")
 
 
 def _json_ready(value: Any) -> Any:
@@ -72,8 +84,10 @@ def _row(result: Result) -> dict[str, Any]:
         "timeout_rate": rates["timeout"],
         "grounding_accuracy": agg["grounding_accuracy"],
         "mean_steps": agg["mean_steps"],
+        "domain_rand": bool(result.get("domain_rand")),
     }
     row.update({k: agg["confusion"][k] for k in CONFUSIONS})
+    row.update({k: v for k, v in agg.get("failures", {}).items() if k != "success"})
     return row
 
 
@@ -92,6 +106,8 @@ def _episode_rows(results: Sequence[Result]) -> list[dict[str, Any]]:
         for r in result["per_episode"]:
             row = {k: r.get(k) for k in EPISODE_FIELDS}
             row["label"] = result["label"]
+            row["domain_rand"] = bool(result.get("domain_rand"))
+            row["failure"] = failure_of(r)
             row["target"] = " ".join(r["target"])
             row["reached"] = " ".join(r["reached"]) if r["reached"] else ""
             rows.append(row)
@@ -104,8 +120,8 @@ def plot_png(results: Sequence[Result]) -> bytes:
     from matplotlib.figure import Figure
 
     labels = list(dict.fromkeys(r["label"] for r in results))
-    splits = list(dict.fromkeys(r["split"] for r in results))
-    by_key = {(r["label"], r["split"]): r["aggregated"] for r in results}
+    splits = list(dict.fromkeys(split_label(r) for r in results))
+    by_key = {(r["label"], split_label(r)): r["aggregated"] for r in results}
     fig = Figure(figsize=(max(6.0, 2.4 * len(splits) + 3), 3.6), layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, 2, sharey=True)
@@ -151,7 +167,7 @@ def format_table(results: Sequence[Result]) -> str:
         low, high = agg["success_ci95"]
         conf = agg["confusion"]
         rows.append((
-            r["label"], r["split"], str(agg["episodes"]),
+            r["label"], split_label(r), str(agg["episodes"]),
             f"{_fmt(agg['success_rate'])} [{_fmt(low)}, {_fmt(high)}]",
             _fmt(agg["spl"], pct=False), _fmt(agg["outcome_rates"]["wrong_object"]),
             _fmt(agg["outcome_rates"]["timeout"]), _fmt(agg["grounding_accuracy"]),
@@ -163,12 +179,15 @@ def format_table(results: Sequence[Result]) -> str:
     lines.insert(1, "-" * len(lines[0]))
     lines.append("ground% = successes / (successes + wrong objects); conf = wrong objects "
                  "sharing the target's colour / shape / neither")  # fmt: skip
+    if any(r.get("domain_rand") for r in results):
+        lines.append(f"{DOMAIN_RAND_TAG.strip()}: the same seeds under MiniWorld's domain "
+                     "randomisation (lighting, colours, camera and motion perturbed)")  # fmt: skip
     return "\n".join(lines)
 
 
 def format_targets(results: Sequence[Result]) -> str:
     """Success per named colour-shape pair: one row per pair, one column per policy x split."""
-    columns = [(f"{r['label']} / {r['split']}", r["aggregated"].get("per_target", {}))
+    columns = [(f"{r['label']} / {split_label(r)}", r["aggregated"].get("per_target", {}))
                for r in results]  # fmt: skip
     names = sorted({name for _, per in columns for name in per})
     if not names:

@@ -23,6 +23,7 @@ import imageio.v2 as imageio
 import numpy as np
 from tqdm import tqdm
 
+from agent.eval.evaluation import with_eval_labels
 from agent.eval.policies import PolicySpec, check_policy, env_kwargs_for, make_policy
 from agent.eval.video_frames import compose_frame, crop_world, draw_banner, draw_map, tile
 from agent.rollout.episode import EpisodePolicy, make_env, run_episode
@@ -228,7 +229,9 @@ def record_episodes(
     agent = check_policy(policy_spec, task, device)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    env = make_env(task, split, **env_kwargs_for(agent, env_kwargs))
+    # The evaluator's cheap label mode: a video replays its evaluation episode exactly and reads
+    # no privileged label beyond the target's and the agent's positions.
+    env = make_env(task, split, **with_eval_labels(env_kwargs_for(agent, env_kwargs)))
     videos: list[Path] = []
     gifs: list[Path] = []
     unknown: list[int] = []

@@ -110,6 +110,7 @@ def summarize(result: dict[str, Any], stage: str) -> dict[str, Any]:
         "confusion": agg["confusion"],
         "mean_steps": agg["mean_steps"],
         "per_target": per_target,
+        **({"failures": agg["failures"]} if "failures" in agg else {}),  # how episodes ended
     }
 
 

@@ -3,7 +3,9 @@
 ``miniground train bc --demos DIR [--config FILE] [--field value ...] [--resume RUN_DIR]``.
 Losses: cross-entropy on the expert's action, plus auxiliary losses on the privileged labels
 recorded with the demos (weight ``aux_weight``). Truncated BPTT: memory is carried across
-``bptt``-step chunks of an episode with the gradient cut between chunks.
+``bptt``-step chunks of an episode with the gradient cut between chunks. The agent's config gets
+the task's inventory (colours, shapes, the split's words) and reads proprioception when the demos
+carry it (``-v1`` tasks) unless ``agent.proprioception`` says otherwise.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from agent.data.demos import load_demos, read_manifest
 from agent.data.episodes import Episodes
 from agent.data.sampler import Batch, EpisodeSampler
 from agent.learn.checkpoint import latest_checkpoint, load_training_state, save_checkpoint
+from agent.learn.inventory import resolve_agent_config
 from agent.learn.schedules import warmup_cosine
 from agent.model.agent import Agent
 from agent.model.aux import aux_losses, masked_mean
 from agent.model.config import AgentConfig
 from agent.model.dense import cell_accuracy, dense_losses
+from agent.model.proprio import MISSING_PROPRIO
 from agent.rollout.learner import RolloutResult, run_learner
 from agent.utils.configs import check_bounds, config_to_dict
 from agent.utils.device import check_device_name
@@ -34,7 +38,6 @@ from agent.utils.io import atomic_write_json
 from agent.utils.runs import make_run_dir
 from agent.utils.seeding import seed_everything
 from agent.utils.versions import versions
-from envs.language import COLORS, SHAPES, vocabulary
 
 
 @dataclass
@@ -132,7 +135,8 @@ class BCTrainer:
         seed_everything(config.seed)
         self.device = resolve_device(config.device)
         split = str(manifest.get("env_kwargs", {}).get("split", "train"))
-        self.agent = Agent(config.agent, vocab=vocabulary(split)).to(self.device)
+        config.agent = resolve_agent_config(config.agent, split, episodes.proprio is not None)
+        self.agent = Agent(config.agent).to(self.device)
         self.optimizer = torch.optim.AdamW(
             self.agent.parameters(), lr=config.lr, weight_decay=config.weight_decay
         )
@@ -168,7 +172,11 @@ class BCTrainer:
     def _sampler(self, episodes: Episodes) -> EpisodeSampler:
         # A scanning teacher's left turns stay left turns in mirrored episodes.
         flip_scans = self.teacher != "scan"
-        agent_cfg = self.config.agent
+        agent_cfg = self.agent.config
+        if agent_cfg.proprioception and episodes.proprio is None:
+            raise ValueError(
+                f"these episodes have no proprioception (recorded on a -v0 task): {MISSING_PROPRIO}"
+            )
         cells = None
         if agent_cfg.fusion == "compositional" and self.config.dense_weight > 0:
             if "semantic_map" not in episodes.labels:
@@ -180,7 +188,8 @@ class BCTrainer:
             cells = (self.agent.perception.grid_shape, agent_cfg.total_stride)
         return EpisodeSampler(
             episodes, self.config.batch_episodes, self.rng, flip_scans, cells=cells,
-            word_dropout=self.config.word_dropout, keep_words=frozenset(COLORS + SHAPES),
+            word_dropout=self.config.word_dropout,
+            keep_words=frozenset(agent_cfg.colors + agent_cfg.shapes),
         )  # fmt: skip
 
     def set_episodes(self, episodes: Episodes) -> None:
@@ -246,10 +255,11 @@ class BCTrainer:
         for t0 in range(0, t_len, cfg.bptt):
             sl = slice(t0, min(t_len, t0 + cfg.bptt))
             mask = batch.mask[sl].to(self.device)
+            proprio = None if batch.proprio is None else batch.proprio[sl].to(self.device)
             out = agent.evaluate_sequence(
                 batch.images[sl].to(self.device), batch.missions,
                 batch.actions[sl].to(self.device), batch.starts[sl].to(self.device),
-                memory.detach(),
+                memory.detach(), proprio,
             )  # fmt: skip
             memory = out.memory
             weight = mask.sum() / total_steps
@@ -349,7 +359,8 @@ class BCTrainer:
 
 
 def prepare(config: BCConfig) -> tuple[Episodes, dict[str, Any]]:
-    """Load the demos and fit the agent's action count and frame size to their task."""
+    """Load the demos and fit the agent's action count, frame size, inventory and
+    proprioception to their task."""
     if not config.demos:
         raise ValueError("no demonstrations given: pass --demos DIR (see `miniground demos`)")
     manifest = read_manifest(config.demos)
@@ -364,4 +375,6 @@ def prepare(config: BCConfig) -> tuple[Episodes, dict[str, Any]]:
         obs_width=int(episodes.images.shape[2]),
     )
     env.close()
+    split = str(manifest.get("env_kwargs", {}).get("split", "train"))
+    config.agent = resolve_agent_config(config.agent, split, episodes.proprio is not None)
     return episodes, manifest

@@ -20,10 +20,12 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from agent.learn.inventory import resolve_agent_config
 from agent.learn.ppo_config import PPOConfig
 from agent.learn.schedules import linear_to_zero
 from agent.model.agent import Agent
 from agent.model.aux import aux_losses
+from agent.model.proprio import MISSING_PROPRIO
 from agent.rollout.collector import RolloutCollector
 from agent.rollout.storage import Rollout, compute_gae
 from agent.utils.device import resolve_device
@@ -43,15 +45,17 @@ def _sequences(x: torch.Tensor | np.ndarray, seq_len: int) -> Any:
     return x.reshape(seq_len, -1, *x.shape[3:])
 
 
-def rollout_sequences(rollout: Rollout, seq_len: int) -> tuple[Any, Any, Any, Any, Any]:
+def rollout_sequences(rollout: Rollout, seq_len: int) -> tuple[Any, ...]:
     """The rollout as (seq_len, sequences, ...) images, missions, actions and episode starts,
-    and each sequence's first memory (the one stored during the rollout)."""
+    each sequence's first memory (the one stored during the rollout), and the proprioception
+    (None when the env has none)."""
     return (
         _sequences(rollout.images, seq_len),
         _sequences(np.asarray(rollout.missions, dtype=object), seq_len),
         _sequences(rollout.actions, seq_len),
         _sequences(rollout.episode_starts, seq_len),
         rollout.memories[::seq_len].reshape(-1, rollout.memories.shape[-1]),
+        None if rollout.proprio is None else _sequences(rollout.proprio, seq_len),
     )
 
 
@@ -65,11 +69,11 @@ def minibatches(seqs: tuple[Any, ...], num_minibatches: int, rng: np.random.Gene
 
 def score_minibatch(agent: Agent, seqs: tuple[Any, ...], idx: np.ndarray) -> Any:
     """``agent.evaluate_sequence`` on sequences ``idx`` of :func:`rollout_sequences`' output."""
-    images, missions, actions, starts, memory0 = seqs
+    images, missions, actions, starts, memory0, proprio = seqs
     mb, dev = torch.as_tensor(idx), agent.device
     return agent.evaluate_sequence(
         images[:, mb], missions[:, idx].tolist(), actions[:, mb].to(dev), starts[:, mb].to(dev),
-        memory0[mb].to(dev),
+        memory0[mb].to(dev), None if proprio is None else proprio[:, mb].to(dev),
     )  # fmt: skip
 
 
@@ -275,7 +279,7 @@ class PPOTrainer:
             with torch.no_grad():
                 ref = self.ref_agent.evaluate_sequence(
                     rollout.images, rollout.missions, rollout.actions, rollout.episode_starts,
-                    self.ref_memory,
+                    self.ref_memory, rollout.proprio,
                 )  # fmt: skip
             ref_logits, self.ref_memory = ref.logits, ref.memory
         if self.update < cfg.critic_warmup:  # the policy waits for a critic worth following
@@ -292,20 +296,31 @@ class PPOTrainer:
 
 
 def build_agent(
-    cfg: PPOConfig, num_actions: int, resume_from: Path | None = None
+    cfg: PPOConfig,
+    num_actions: int,
+    resume_from: Path | None = None,
+    proprioception: bool = False,
 ) -> tuple[Agent, Agent | None]:
     """The agent to train (fresh, from ``init_from`` or a resumed checkpoint) and the frozen
-    initial policy for the KL term (None when ``kl_coef`` is 0)."""
+    initial policy for the KL term (None when ``kl_coef`` is 0).
+
+    A fresh agent gets the task's inventory (:func:`agent.learn.inventory.resolve_agent_config`)
+    and reads proprioception when the envs give it (``proprioception``) unless
+    ``agent.proprioception`` says otherwise.
+    """
     device = resolve_device(cfg.device)
     source = resume_from or cfg.init_from
     if source:
         agent = Agent.from_pretrained(source, device=device)
     else:
-        agent = Agent(dataclasses.replace(cfg.agent, num_actions=num_actions)).to(device)
+        config = dataclasses.replace(cfg.agent, num_actions=num_actions)
+        agent = Agent(resolve_agent_config(config, cfg.split, proprioception)).to(device)
     if agent.config.num_actions != num_actions:
         raise ValueError(
             f"{source} has {agent.config.num_actions} actions but {cfg.task} has {num_actions}"
         )
+    if agent.config.proprioception and not proprioception:
+        raise ValueError(f"{source}: {MISSING_PROPRIO} ({cfg.task} has none)")
     if cfg.aux_weight > 0 and not agent.config.aux_heads:
         raise ValueError("aux_weight > 0 needs an agent with aux_heads = true")
     ref = None

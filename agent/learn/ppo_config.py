@@ -22,7 +22,7 @@ RENAMED = {"learning_rate": "lr", "max_grad_norm": "grad_clip", "torch_threads":
 class PPOConfig:
     """A PPO run: task, budget, PPO hyper-parameters, fine-tuning and the agent's network."""
 
-    task: str = "MiniGround/GoToObject-v0"
+    task: str = "MiniGround/GoToObject-v1"
     """MiniGround task id."""
     split: Split = "train"
     """Instruction split to train on."""

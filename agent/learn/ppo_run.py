@@ -15,6 +15,7 @@ from agent.eval.metrics import OUTCOMES, aggregate, wilson_interval
 from agent.learn.checkpoint import latest_checkpoint, load_training_state, save_checkpoint
 from agent.learn.ppo import PPOTrainer, build_agent
 from agent.learn.ppo_config import PPOConfig
+from agent.model.proprio import has_proprio
 from agent.rollout.vector_env import EnvWorkerError, close_envs, make_vector_env
 from agent.utils.configs import config_to_dict
 from agent.utils.io import atomic_write_json
@@ -106,7 +107,8 @@ def train(
         if cfg.backend == "ray":
             pool = _ray_pool(cfg, env_fn)
         num_actions = pool.num_actions if pool else int(envs.single_action_space.n)
-        agent, ref = build_agent(cfg, num_actions, ckpt)
+        proprio = pool.proprioception if pool else has_proprio(envs.single_observation_space)
+        agent, ref = build_agent(cfg, num_actions, ckpt, proprio)
         if pool:
             pool.load_agent(agent)
         trainer = PPOTrainer(cfg, envs, agent, ref, collector=pool)

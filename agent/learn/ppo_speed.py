@@ -24,6 +24,7 @@ from agent.learn.ppo import (
     score_minibatch,
 )
 from agent.learn.ppo_config import PPOConfig
+from agent.model.proprio import has_proprio
 from agent.rollout.storage import compute_gae
 
 TARGET_RATIO = 0.9
@@ -47,7 +48,8 @@ def learner_efficiency(cfg: PPOConfig, envs: Any, repeats: int = 2) -> dict[str,
     """Samples/s of the PPO update and of the bare loop on one rollout (best of ``repeats``)."""
     cfg = dataclasses.replace(cfg, target_kl=None, kl_coef=0.0)
     torch.manual_seed(cfg.seed)
-    agent, _ = build_agent(cfg, int(envs.single_action_space.n))
+    proprio = has_proprio(envs.single_observation_space)
+    agent, _ = build_agent(cfg, int(envs.single_action_space.n), proprioception=proprio)
     trainer = PPOTrainer(cfg, envs, agent)
     trainer.reset_envs()
     torch.set_num_threads(cfg.threads)

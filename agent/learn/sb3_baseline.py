@@ -3,8 +3,10 @@
 The same task and env kwargs, the same number of worker processes (SB3's ``SubprocVecEnv``, one
 MiniGround env each, the mission as word ids through :class:`envs.tokens.MissionTokens`), the same
 rollout length, epochs, minibatch size, learning rate, clip, GAE and loss weights. SB3's policy is
-its ``MultiInputPolicy`` (NatureCNN on the frame, the word ids flattened, no memory): not our
-network, so both models' parameter counts and FLOPs per frame are reported next to the speeds.
+its ``MultiInputPolicy`` (NatureCNN on the frame, the word ids flattened, no memory; on a ``-v1``
+task the proprioception's ``prev_action`` and ``moved``, ``Discrete`` spaces that
+:class:`~envs.tokens.MissionTokens` passes through, one-hot encoded): not our network, so both
+models' parameter counts and FLOPs per frame are reported next to the speeds.
 """
 
 from __future__ import annotations
@@ -122,6 +124,7 @@ def our_flops_per_frame(agent: Any, env_kwargs: dict[str, Any]) -> int:
     image = np.zeros((1, cfg_h, cfg_w, 3), dtype=np.uint8)
     mission = ["go to the red ball"]
     memory = agent.initial_memory(1)
+    proprio = np.zeros((1, 2), dtype=np.int64)  # ignored by an agent without proprioception
     with torch.no_grad():  # fill the text cache (used without grad): a step pays no encoding
-        agent.act(image, mission, memory, [True])
-    return flops_per_frame(lambda: agent.act(image, mission, memory, [True]))
+        agent.act(image, mission, memory, [True], proprio=proprio)
+    return flops_per_frame(lambda: agent.act(image, mission, memory, [True], proprio=proprio))

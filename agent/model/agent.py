@@ -13,6 +13,7 @@ the directory (e.g. a trainer's ``training_state``) are left alone.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -27,11 +28,12 @@ import torch
 from torch import nn
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
-from agent.model.aux import AUX_HEADS
+from agent.model.aux import aux_widths
 from agent.model.card import write_card
 from agent.model.config import AgentConfig
 from agent.model.perception import Perception
-from agent.model.text import TextEncoding
+from agent.model.proprio import PROPRIO_SIZE, ProprioEncoder
+from agent.model.text import TextEncoding, tokenizer_words
 from agent.utils.device import resolve_device
 from policies.actor_critic import ActorCritic, reset_memory
 
@@ -42,6 +44,7 @@ FROZEN_PREFIX = "perception.text.encoder.model."
 """State-dict prefix of a pretrained encoder's weights (left out of checkpoints when frozen)."""
 
 Images = np.ndarray | torch.Tensor
+Proprio = np.ndarray | torch.Tensor | None
 
 
 class CheckpointError(ValueError):
@@ -86,13 +89,16 @@ class SequenceOutput(NamedTuple):
 
 
 class Agent(nn.Module):
-    """Perception (vision + text + fusion) followed by a recurrent actor-critic.
+    """Perception (vision + text + fusion) followed by a recurrent actor-critic; with
+    ``config.proprioception``, the embedded ``[prev_action, moved]`` joins the fused state
+    before the policy's memory (:mod:`agent.model.proprio`).
 
     Args:
-        config: the network's configuration.
+        config: the network's configuration. The agent keeps a resolved copy: proprioception
+            None becomes False, and a word-level tokenizer's words are recorded in ``vocab``.
         tokenizer: a tokenizer to use instead of building one (checkpoints pass theirs).
-        vocab: the training data's words for a new word-level tokenizer (default: the
-            ``train`` split's).
+        vocab: words for a new word-level tokenizer instead of ``config.vocab`` (default:
+            ``DEFAULT_VOCAB``, the ``train`` split's words).
     """
 
     def __init__(
@@ -102,14 +108,21 @@ class Agent(nn.Module):
         vocab: Sequence[str] | None = None,
     ) -> None:
         super().__init__()
-        self.config = config
+        config = dataclasses.replace(config, proprioception=bool(config.proprioception))
         self.perception = Perception(config, tokenizer, vocab)
+        if not config.is_pretrained:
+            config = dataclasses.replace(config, vocab=tokenizer_words(self.tokenizer))
+        self.config = self.perception.config = config
+        self.proprio = ProprioEncoder(config.num_actions) if config.proprioception else None
         self.policy = ActorCritic(
-            config.state_size, config.num_actions, config.memory, config.memory_size,
-            config.head_hidden,
+            config.state_size + (PROPRIO_SIZE if self.proprio is not None else 0),
+            config.num_actions, config.memory, config.memory_size, config.head_hidden,
         )  # fmt: skip
+        self.aux_widths = aux_widths(config)
         self.aux = (
-            nn.Linear(config.state_size, sum(AUX_HEADS.values())) if config.aux_heads else None
+            nn.Linear(config.state_size, sum(self.aux_widths.values()))
+            if config.aux_heads
+            else None
         )
 
     @property
@@ -137,6 +150,7 @@ class Agent(nn.Module):
         memory: torch.Tensor,
         episode_start: torch.Tensor | np.ndarray | Sequence[bool],
         deterministic: bool = False,
+        proprio: Proprio = None,
     ) -> ActOutput:
         """Act on a batch of single steps.
 
@@ -146,6 +160,8 @@ class Agent(nn.Module):
             memory: (B, memory_dim) memory from the previous step.
             episode_start: (B,) bool; those rows' memory is zeroed before the step.
             deterministic: take the most likely action instead of sampling.
+            proprio: (B, 2) ints ``[prev_action, moved]``; required when the agent reads
+                proprioception (ValueError otherwise), ignored when it does not.
         """
         n = len(missions)
         if len(images) != n:
@@ -155,7 +171,8 @@ class Agent(nn.Module):
         pixels = self.perception.preprocess(images)
         text = self.perception.encode_text(missions, cached=not torch.is_grad_enabled())
         fused = self.perception(pixels, text)
-        out, logits = self.policy.step(fused.state, memory, deterministic=deterministic)
+        state = self._core_input(fused.state, proprio, (n,))
+        out, logits = self.policy.step(state, memory, deterministic=deterministic)
         return ActOutput(*out, logits=logits, attention=fused.attention)
 
     def evaluate_sequence(
@@ -165,6 +182,7 @@ class Agent(nn.Module):
         actions: torch.Tensor,
         episode_start: torch.Tensor,
         memory0: torch.Tensor,
+        proprio: Proprio = None,
     ) -> SequenceOutput:
         """Score given actions over sequences (the single path for BC and PPO updates).
 
@@ -175,6 +193,7 @@ class Agent(nn.Module):
             actions: (T, B) long actions to score.
             episode_start: (T, B) bool; memory is zeroed wherever it is True.
             memory0: (B, memory_dim) memory before the first step.
+            proprio: (T, B, 2) ints ``[prev_action, moved]`` (as in :meth:`act`).
         """
         actions = torch.as_tensor(actions, device=self.device).long()
         t_len, batch = actions.shape
@@ -184,20 +203,31 @@ class Agent(nn.Module):
         text = self._sequence_text(missions, t_len, batch)
         fused = self.perception(self.perception.preprocess(images), text)
         states = fused.state.view(t_len, batch, -1)
-        scores = self.policy.evaluate_sequence(states, actions, starts, memory0.to(self.device))
+        core_in = self._core_input(states, proprio, (t_len, batch))
+        scores = self.policy.evaluate_sequence(core_in, actions, starts, memory0.to(self.device))
         aux = self.aux_predictions(states)
         if fused.dense is not None:
             aux.update({k: v.view(t_len, batch, *v.shape[1:]) for k, v in fused.dense.items()})
         return SequenceOutput(*scores, aux=aux)
 
+    def _core_input(
+        self, state: torch.Tensor, proprio: Proprio, lead: tuple[int, ...]
+    ) -> torch.Tensor:
+        """What the recurrent core reads: the fused state, and the embedded proprioception
+        when the agent has it."""
+        if self.proprio is None:
+            return state
+        embedded = self.proprio(self.proprio.check(proprio, lead, state.device))
+        return torch.cat([state, embedded.to(state.dtype)], dim=-1)
+
     def aux_predictions(self, state: torch.Tensor) -> dict[str, torch.Tensor]:
         """Auxiliary predictions from fused states (..., S); width-1 heads are squeezed."""
         if self.aux is None:
             return {}
-        parts = self.aux(state).split(list(AUX_HEADS.values()), dim=-1)
+        parts = self.aux(state).split(list(self.aux_widths.values()), dim=-1)
         return {
             name: part.squeeze(-1) if width == 1 else part
-            for (name, width), part in zip(AUX_HEADS.items(), parts, strict=True)
+            for (name, width), part in zip(self.aux_widths.items(), parts, strict=True)
         }
 
     def _sequence_text(self, missions: Sequence, t_len: int, batch: int) -> TextEncoding:

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 if TYPE_CHECKING:
     from agent.model.agent import Agent
+    from agent.model.config import AgentConfig
 
 AUX_HEADS: dict[str, int] = {
     "target_visible": 1,
@@ -24,6 +25,13 @@ AUX_HEADS: dict[str, int] = {
 }
 """Auxiliary predictions and their widths: a visibility logit, (sin, cos) of the target's bearing,
 its distance, and per-colour / per-shape visibility logits. Width-1 heads come out squeezed."""
+
+
+def aux_widths(config: AgentConfig) -> dict[str, int]:
+    """:data:`AUX_HEADS` for ``config``'s inventory (one visibility logit per colour and shape)."""
+    return {
+        **AUX_HEADS, "visible_colors": len(config.colors), "visible_shapes": len(config.shapes),
+    }  # fmt: skip
 
 
 def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

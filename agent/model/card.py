@@ -109,7 +109,8 @@ def _eval_section(rows: list[dict[str, Any]]) -> str:
         spl = "-" if agg.get("spl") is None else f"{agg['spl']:.3f}"
         seeds = "-" if r.get("seed") is None else f"{r['seed']}.. ({r.get('range') or '?'})"
         out.append(
-            f"| {r['label']} | {r['split']} | {agg['episodes']} | {_pct(agg['success_rate'])} "
+            f"| {r['label']} | {r['split']}{' [domain_rand]' * bool(r.get('domain_rand'))} "
+            f"| {agg['episodes']} | {_pct(agg['success_rate'])} "
             f"[{_pct(low)}, {_pct(high)}] | {spl} | {_pct(agg.get('wrong_object_rate'))} "
             f"| {seeds} |"
         )
@@ -118,6 +119,13 @@ def _eval_section(rows: list[dict[str, Any]]) -> str:
         "the same layouts: what it earns without grounding."
     )
     return "\n".join(out) + "\n"
+
+
+def _proprio_note(config: AgentConfig) -> str:
+    """The card's words on proprioception."""
+    if not config.proprioception:
+        return ""
+    return "; it also reads proprioception (`prev_action`, `moved`: a `-v1` task)"
 
 
 def render_card(checkpoint: Path, config: AgentConfig, num_parameters: int | None = None) -> str:
@@ -152,7 +160,8 @@ def render_card(checkpoint: Path, config: AgentConfig, num_parameters: int | Non
 A language-grounded agent for MiniWorld: it reads an instruction and egocentric camera
 frames and acts{size}. Text encoder `{config.text_encoder}`, `{config.fusion}` fusion,
 `{config.memory}` memory, {config.num_actions} actions, frames of
-{config.obs_width}x{config.obs_height} pixels.
+{config.obs_width}x{config.obs_height} pixels{_proprio_note(config)}. Trained on the colours
+{", ".join(config.colors)} and the shapes {", ".join(config.shapes)}.
 
 ## Use
 
@@ -163,7 +172,7 @@ agent = Agent.from_pretrained("{checkpoint.name}")
 ```
 
 ```bash
-miniground eval --checkpoint {checkpoint.name} --task {task or "MiniGround/GoToObject-v0"} \\
+miniground eval --checkpoint {checkpoint.name} --task {task or "MiniGround/GoToObject-v1"} \\
     --split train,heldout_combos --episodes 200
 ```
 

@@ -21,10 +21,7 @@ from torch import nn
 
 from agent.model.config import AgentConfig
 from agent.model.text import TextEncoding
-from envs.language import COLORS, SHAPES
 
-NUM_COLORS = len(COLORS)
-NUM_SHAPES = len(SHAPES)
 RELATIVE_FLOOR = 0.05
 """Added to the map's peak before dividing: a frame with nothing target-like stays dim."""
 
@@ -36,9 +33,10 @@ class CompositionalFusion(nn.Module):
         super().__init__()
         cells = grid[0] * grid[1]
         self.grid_shape = grid
-        self.color_head = nn.Conv2d(channels, NUM_COLORS + 1, 1)
-        self.shape_head = nn.Conv2d(channels, NUM_SHAPES + 1, 1)
-        self.votes = nn.Linear(config.text_size, NUM_COLORS + NUM_SHAPES)
+        self.num_colors, self.num_shapes = len(config.colors), len(config.shapes)
+        self.color_head = nn.Conv2d(channels, self.num_colors + 1, 1)
+        self.shape_head = nn.Conv2d(channels, self.num_shapes + 1, 1)
+        self.votes = nn.Linear(config.text_size, self.num_colors + self.num_shapes)
         self.reduce = nn.Conv2d(channels, config.compose_channels, 1)
         self.out = nn.Sequential(
             nn.Linear(cells * (2 + config.compose_channels) + 1, config.state_size), nn.ReLU()
@@ -48,7 +46,7 @@ class CompositionalFusion(nn.Module):
         """Colour (B, 6) and shape (B, 3) query logits: per-token votes summed over the tokens."""
         votes = self.votes(text.tokens) * text.mask.unsqueeze(-1).to(text.tokens.dtype)
         votes = votes.sum(1)
-        return votes[:, :NUM_COLORS], votes[:, NUM_COLORS:]
+        return votes[:, : self.num_colors], votes[:, self.num_colors :]
 
     def forward(
         self, grid: torch.Tensor, text: TextEncoding
@@ -57,8 +55,8 @@ class CompositionalFusion(nn.Module):
         color_logits = self.color_head(grid)
         shape_logits = self.shape_head(grid)
         q_color, q_shape = self.queries(text)
-        p_color = torch.softmax(color_logits, 1)[:, :NUM_COLORS]
-        p_shape = torch.softmax(shape_logits, 1)[:, :NUM_SHAPES]
+        p_color = torch.softmax(color_logits, 1)[:, : self.num_colors]
+        p_shape = torch.softmax(shape_logits, 1)[:, : self.num_shapes]
         match_color = torch.einsum("bc,bchw->bhw", torch.softmax(q_color, -1), p_color)
         match_shape = torch.einsum("bs,bshw->bhw", torch.softmax(q_shape, -1), p_shape)
         target = match_color * match_shape

@@ -20,8 +20,27 @@ FUSIONS: tuple[str, ...] = ("concat", "film", "gated", "cross_attention", "compo
 MEMORIES: tuple[str, ...] = ("gru", "lstm")
 """Recurrent cores of the policy."""
 
+Vision = Literal["shared", "factored"]
+"""Vision encoders the command line accepts (a test keeps them equal to ``VISIONS``)."""
+
+VISIONS: tuple[str, ...] = ("shared", "factored")
+"""Vision encoders: one CNN on RGB, or colour and shape pathways (:mod:`agent.model.factored`)."""
+
 TEXT_ENCODERS: tuple[str, ...] = ("transformer", "gru", "pretrained:minilm", "pretrained:<dir>")
 """Text encoder specs (``pretrained:<dir>`` names any local Hugging Face encoder directory)."""
+
+DEFAULT_COLORS: tuple[str, ...] = ("blue", "green", "grey", "purple", "red", "yellow")
+"""The tasks' colour names when this was written (a test keeps them equal to envs.language's)."""
+
+DEFAULT_SHAPES: tuple[str, ...] = ("ball", "box", "key")
+"""The tasks' shape names when this was written (a test keeps them equal to envs.language's)."""
+
+DEFAULT_VOCAB: tuple[str, ...] = (
+    "ball", "blue", "box", "get", "go", "grab", "green", "grey", "key", "next", "pick", "place",
+    "purple", "put", "reach", "red", "the", "then", "to", "up", "yellow",
+)  # fmt: skip
+"""The ``train`` split's words when this was written: the word-level tokenizer's vocabulary when
+``AgentConfig.vocab`` is empty (a test keeps it equal to ``envs.language.vocabulary("train")``)."""
 
 
 @dataclass
@@ -58,6 +77,17 @@ class AgentConfig:
     compose_channels: int = 8
     """Image-feature channels per cell that reach the state next to the target map
     (fusion='compositional')."""
+    # --- factored vision (issue 28, item 5) ---
+    vision: Vision = "shared"
+    """'shared': one CNN on RGB feeds every head. 'factored': a per-pixel colour pathway pooled
+    per cell (it cannot see shape) beside a CNN on colour-free brightness (it cannot see colour);
+    with fusion='compositional' the colour head reads only the first, the shape head only the
+    second (agent.model.factored)."""
+    color_channels: int = 16
+    """Channels of the factored colour pathway's per-cell MLP (on pooled per-pixel colours)."""
+    vision_jitter: float = 0.0
+    """Strength of the factored vision's train-mode colour jitter (per image and channel: gain
+    1 +- s, offset +- s/2, like MiniWorld's light and object-colour randomisation); 0: off."""
     state_size: int = 128
     """Width of the fused state vector given to the policy."""
     memory: Memory = "gru"
@@ -72,6 +102,18 @@ class AgentConfig:
     """Keep a pretrained text encoder frozen (its weights then stay out of model.safetensors)."""
     text_cache_size: int = 1024
     """Bound on the number of instruction encodings cached during no-grad rollouts."""
+    proprioception: bool | None = None
+    """Read the env's proprioception (``prev_action`` and ``moved``, the ``-v1`` tasks) next to the
+    fused state. None: the trainer decides from its data (on when the demos or the env carry
+    it); a built agent always holds True or False."""
+    colors: tuple[str, ...] = DEFAULT_COLORS
+    """Colour names the agent was trained on, in class order (the compositional heads' classes;
+    object code = 1 + colour index * len(shapes) + shape index). Trainers fill it from the task."""
+    shapes: tuple[str, ...] = DEFAULT_SHAPES
+    """Shape names the agent was trained on, in class order. Trainers fill it from the task."""
+    vocab: tuple[str, ...] = ()
+    """Words of the word-level tokenizer (trainers fill it with the training split's words; empty:
+    ``DEFAULT_VOCAB``). A built agent records its tokenizer's words here."""
 
     def __post_init__(self) -> None:
         self.validate()
@@ -85,6 +127,7 @@ class AgentConfig:
         _positive_int(self, "text_cache_size")
         _positive_int(self, "film_layers")
         _positive_int(self, "compose_channels")
+        _check_vision(self)
         if self.num_actions < 2:
             raise ValueError(f"num_actions must be >= 2, got {self.num_actions}")
         if self.fusion not in FUSIONS:
@@ -112,6 +155,11 @@ class AgentConfig:
         for name in ("aux_heads", "freeze_pretrained"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
+        if self.proprioception is not None and not isinstance(self.proprioception, bool):
+            raise ValueError(f"proprioception must be a bool or None, got {self.proprioception!r}")
+        _words(self, "colors", nonempty=True)
+        _words(self, "shapes", nonempty=True)
+        _words(self, "vocab", nonempty=False)
 
     @property
     def total_stride(self) -> int:
@@ -145,3 +193,26 @@ def _positive_int(config: AgentConfig, name: str) -> None:
     value = getattr(config, name)
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def _words(config: AgentConfig, name: str, nonempty: bool) -> None:
+    """Check a field of distinct non-empty strings and store it as a tuple."""
+    value = getattr(config, name)
+    if isinstance(value, str) or not all(isinstance(v, str) and v for v in value):
+        raise ValueError(f"{name} must be a sequence of non-empty strings, got {value!r}")
+    value = tuple(value)
+    if nonempty and not value:
+        raise ValueError(f"{name} must not be empty")
+    if len(set(value)) != len(value):
+        raise ValueError(f"{name} has repeated entries: {value!r}")
+    setattr(config, name, value)
+
+
+def _check_vision(config: AgentConfig) -> None:
+    """Validate the factored-vision fields."""
+    if config.vision not in VISIONS:
+        raise ValueError(f"unknown vision {config.vision!r}; choose one of {', '.join(VISIONS)}")
+    _positive_int(config, "color_channels")
+    jitter = config.vision_jitter
+    if isinstance(jitter, bool) or not isinstance(jitter, int | float) or not 0 <= jitter < 1:
+        raise ValueError(f"vision_jitter must be a number in [0, 1), got {jitter!r}")

@@ -11,19 +11,29 @@ import torch
 import torch.nn.functional as F
 
 from agent.model.aux import masked_mean
-from agent.model.compose import NUM_COLORS, NUM_SHAPES
-from envs.masks import code_tables
 
 DENSE_KEYS = ("cell_colors", "cell_shapes", "query_color", "query_shape", "target_map")
 """The compositional fusion's outputs that the dense losses read."""
 
 
-def code_to_attributes(codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Codes -> (colour class, shape class); code 0 maps to the 'none' classes (6 and 3)."""
-    colors, shapes = (torch.from_numpy(t).to(codes.device) for t in code_tables())
+def code_to_attributes(
+    codes: torch.Tensor, num_colors: int, num_shapes: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Codes -> (colour class, shape class), with code = 1 + colour * num_shapes + shape (the
+    inventory's order, ``AgentConfig.colors``/``shapes``); code 0 maps to the 'none' classes
+    (``num_colors`` and ``num_shapes``)."""
     codes = codes.long()
-    color, shape = colors[codes], shapes[codes]
-    return color.masked_fill(codes == 0, NUM_COLORS), shape.masked_fill(codes == 0, NUM_SHAPES)
+    index = (codes - 1).clamp(min=0)
+    none = codes == 0
+    color = (index // num_shapes).masked_fill(none, num_colors)
+    return color, (index % num_shapes).masked_fill(none, num_shapes)
+
+
+def _attributes(dense: dict[str, torch.Tensor], codes: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Colour and shape classes of ``codes``, the inventory read from the heads' widths."""
+    num_colors = dense["cell_colors"].shape[2] - 1
+    num_shapes = dense["cell_shapes"].shape[2] - 1
+    return code_to_attributes(codes, num_colors, num_shapes)
 
 
 def dense_losses(
@@ -32,16 +42,16 @@ def dense_losses(
     """Per-cell colour/shape cross-entropy, query cross-entropy and target-map BCE.
 
     Args:
-        dense: the fusion's outputs with leading dims (T, B): ``cell_colors`` (7, h, w),
-            ``cell_shapes`` (4, h, w), ``query_color`` (6,), ``query_shape`` (3,), ``target_map``
-            (h, w).
+        dense: the fusion's outputs with leading dims (T, B): ``cell_colors`` (C + 1, h, w),
+            ``cell_shapes`` (S + 1, h, w), ``query_color`` (C,), ``query_shape`` (S,),
+            ``target_map`` (h, w), for C colours and S shapes (6 and 3 today).
         labels: ``cell_codes`` (T, B, h, w) and ``target_code`` (T, B).
         mask: (T, B) bool, the real steps.
     """
     cells = labels["cell_codes"].to(dense["cell_colors"].device).long()
     target = labels["target_code"].to(cells.device).long()
-    cell_color, cell_shape = code_to_attributes(cells)
-    t_color, t_shape = code_to_attributes(target)
+    cell_color, cell_shape = _attributes(dense, cells)
+    t_color, t_shape = _attributes(dense, target)
     lead = cells.shape[:2]
     ce_color = F.cross_entropy(
         dense["cell_colors"].flatten(0, 1), cell_color.flatten(0, 1), reduction="none"
@@ -71,7 +81,7 @@ def cell_accuracy(
 ) -> dict[str, float]:
     """Accuracy of the cell colour and shape heads on cells that hold an object."""
     cells = labels["cell_codes"].to(dense["cell_colors"].device).long()
-    cell_color, cell_shape = code_to_attributes(cells)
+    cell_color, cell_shape = _attributes(dense, cells)
     obj = (cells > 0) & mask[..., None, None].to(cells.device)
     n = obj.sum().clamp(min=1)
     color_ok = (dense["cell_colors"].argmax(2) == cell_color) & obj

@@ -11,6 +11,10 @@ the CNN's grid for visualisation:
   over tokens and heads).
 - ``compositional``: per-cell colour and shape heads matched to the instruction's colour and shape
   queries (:mod:`agent.model.compose`; map: the target map).
+
+Vision (``AgentConfig.vision``): ``shared``, one CNN on RGB (:class:`VisionEncoder`), or
+``factored``, a shape-blind colour pathway beside a colour-blind shape CNN
+(:mod:`agent.model.factored`); with the compositional fusion each head then reads its own pathway.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from agent.model.cnn import conv_stack
 from agent.model.compose import CompositionalFusion
 from agent.model.config import AgentConfig
+from agent.model.factored import FactoredFusion, FactoredVision
 from agent.model.text import TextEncoding, TextModule, masked_mean
 
 
@@ -38,26 +44,12 @@ class PerceptionOutput(NamedTuple):
     """Per-cell predictions and instruction queries (compositional fusion only)."""
 
 
-def conv_out(size: int, kernel: int, stride: int) -> int:
-    """Output length of a conv with padding kernel // 2."""
-    return (size + 2 * (kernel // 2) - kernel) // stride + 1
-
-
 class VisionEncoder(nn.Module):
     """Small CNN for egocentric frames (80x60 by default) that keeps a spatial feature grid."""
 
     def __init__(self, config: AgentConfig) -> None:
         super().__init__()
-        layers: list[nn.Module] = []
-        c_in, h, w = 3, config.obs_height, config.obs_width
-        for c, k, s in zip(
-            config.cnn_channels, config.cnn_kernels, config.cnn_strides, strict=True
-        ):
-            layers += [nn.Conv2d(c_in, c, k, s, padding=k // 2), nn.ReLU()]
-            c_in, h, w = c, conv_out(h, k, s), conv_out(w, k, s)
-        self.net = nn.Sequential(*layers)
-        self.out_channels = c_in
-        self.grid_shape = (h, w)
+        self.net, self.out_channels, self.grid_shape = conv_stack(config, 3)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) floats in [0, 1] -> (B, C, h, w)."""
@@ -160,11 +152,13 @@ class Perception(nn.Module):
     ) -> None:
         super().__init__()
         self.config = config
-        self.vision = VisionEncoder(config)
+        factored = config.vision == "factored"
+        self.vision = FactoredVision(config) if factored else VisionEncoder(config)
         self.text = TextModule(config, tokenizer, vocab)
-        self.fusion = FUSION_CLASSES[config.fusion](
-            self.vision.out_channels, self.vision.grid_shape, config
-        )
+        fusion = FUSION_CLASSES[config.fusion]
+        if factored and fusion is CompositionalFusion:
+            fusion = FactoredFusion
+        self.fusion = fusion(self.vision.out_channels, self.vision.grid_shape, config)
         self.needs_tokens = config.fusion in ("cross_attention", "compositional")
 
     @property
@@ -174,7 +168,7 @@ class Perception(nn.Module):
 
     def preprocess(self, images: np.ndarray | torch.Tensor) -> torch.Tensor:
         """(..., H, W, 3) pixels (uint8) -> (N, 3, H, W) float / 255 on the module's device."""
-        device = self.vision.net[0].weight.device
+        device = next(self.vision.parameters()).device
         x = torch.as_tensor(images).to(device, non_blocking=True)
         h, w = self.config.obs_height, self.config.obs_width
         if x.ndim < 4 or tuple(x.shape[-3:]) != (h, w, 3):

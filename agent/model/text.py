@@ -29,7 +29,7 @@ from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers
 from torch import nn
 from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel, PreTrainedTokenizerFast
 
-from agent.model.config import AgentConfig
+from agent.model.config import DEFAULT_VOCAB, AgentConfig
 
 PAD_TOKEN = "[PAD]"
 UNK_TOKEN = "[UNK]"
@@ -84,14 +84,13 @@ def build_tokenizer(
     """Word-level tokenizer over the training vocabulary, with [PAD]=0 and [UNK]=1.
 
     It splits like ``envs.language.tokenize`` (lower-case letters, punctuation dropped); unknown
-    words map to [UNK]. Trainers hand in the words of their data's split; the default is the
-    ``train`` split's words, so that words seen only in evaluation splits (paraphrase synonyms)
-    are [UNK] rather than ids whose embeddings were never trained.
+    words map to [UNK]. Trainers hand in the words of their data's split (``AgentConfig.vocab``);
+    the default is :data:`~agent.model.config.DEFAULT_VOCAB`, the ``train`` split's words, so that
+    words seen only in evaluation splits (paraphrase synonyms) are [UNK] rather than ids whose
+    embeddings were never trained.
     """
-    if vocab is None:
-        from envs.language import vocabulary
-
-        vocab = vocabulary("train")
+    if not vocab:
+        vocab = DEFAULT_VOCAB
     words = [PAD_TOKEN, UNK_TOKEN] + sorted({w.lower() for w in vocab} - {PAD_TOKEN, UNK_TOKEN})
     tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token=UNK_TOKEN))
     tok.normalizer = normalizers.Lowercase()
@@ -99,6 +98,11 @@ def build_tokenizer(
     return PreTrainedTokenizerFast(
         tokenizer_object=tok, pad_token=PAD_TOKEN, unk_token=UNK_TOKEN, model_max_length=max_length
     )
+
+
+def tokenizer_words(tokenizer: PreTrainedTokenizerFast) -> tuple[str, ...]:
+    """The words of a word-level tokenizer, sorted, without [PAD] and [UNK]."""
+    return tuple(sorted(set(tokenizer.get_vocab()) - {PAD_TOKEN, UNK_TOKEN}))
 
 
 def resolve_pretrained_dir(spec: str) -> Path:
@@ -223,7 +227,8 @@ class TextModule(nn.Module):
             if config.is_pretrained:
                 tokenizer = load_pretrained_tokenizer(spec)
             else:
-                tokenizer = build_tokenizer(vocab, max_length=config.max_text_len)
+                words = config.vocab if vocab is None else vocab
+                tokenizer = build_tokenizer(words, max_length=config.max_text_len)
         self.tokenizer = tokenizer
         self.max_len = config.max_text_len
         if config.is_pretrained:

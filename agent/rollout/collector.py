@@ -3,7 +3,8 @@
 Autoreset: the vector env runs Gymnasium's ``SAME_STEP`` mode. The step that ends an episode
 returns the *next* episode's first observation (the final one is in ``info["final_obs"]``, the
 final info in ``info["final_info"]``), so every stored step ``t`` is a real transition
-``(obs_t, a_t, r_t, done_t)`` and no transition crosses an episode boundary.
+``(obs_t, a_t, r_t, done_t)`` and no transition crosses an episode boundary. Observations with
+proprioception (``-v1`` tasks) have it stored and given to the agent.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 import torch
 from gymnasium.vector import AutoresetMode, VectorEnv
 
+from agent.model.proprio import MISSING_PROPRIO, obs_proprio
 from agent.rollout.storage import Rollout
 from agent.rollout.vector_env import dead_workers, step_envs, worker_died
 
@@ -98,6 +100,7 @@ class RolloutCollector:
         memories = torch.empty((t_len, n, self.memory.shape[-1]))
         labels: dict[str, list[np.ndarray]] = {k: [] for k in self.label_keys}
         episodes: list[dict[str, Any]] = []
+        proprio = self._proprio_buffer(agent)
         for t in range(t_len):
             images[t] = torch.from_numpy(np.asarray(self.obs["image"]))
             missions.append([str(m) for m in self.obs["mission"]])
@@ -105,7 +108,10 @@ class RolloutCollector:
             starts[t] = torch.from_numpy(self.episode_start)
             for k, v in self.labels.items():
                 labels[k].append(v)
-            out = agent.act(images[t], missions[t], self.memory, starts[t])
+            if proprio is not None:
+                proprio[t] = torch.from_numpy(obs_proprio(self.obs))
+            step_proprio = None if proprio is None else proprio[t]
+            out = agent.act(images[t], missions[t], self.memory, starts[t], proprio=step_proprio)
             out = out._replace(action=out.action.cpu())
             action = out.action.numpy()
             self.obs, reward, terminated, truncated, info = step_envs(
@@ -130,13 +136,24 @@ class RolloutCollector:
                 self.episode_return[i], self.episode_length[i] = 0.0, 0
             self.memory = out.memory
             self.episode_start = done
+        last_proprio = None if proprio is None else obs_proprio(self.obs)
         last = agent.act(
             self.obs["image"], [str(m) for m in self.obs["mission"]], self.memory,
-            self.episode_start,
+            self.episode_start, proprio=last_proprio,
         )  # fmt: skip
         rollout = Rollout(
             images, missions, actions, log_probs, values, rewards, dones, starts, memories,
             last_value=last.value.cpu(),
             labels={k: torch.from_numpy(np.stack(v)) for k, v in labels.items()},
+            proprio=proprio,
         )  # fmt: skip
         return rollout, episodes
+
+    def _proprio_buffer(self, agent: Any) -> torch.Tensor | None:
+        """A (T, B, 2) buffer for the observations' proprioception (None when they have none);
+        ValueError when the agent reads proprioception and the env gives none."""
+        if obs_proprio(self.obs) is None:
+            if getattr(getattr(agent, "config", None), "proprioception", False):
+                raise ValueError(f"{MISSING_PROPRIO}: the env's observations have none")
+            return None
+        return torch.empty((self.num_steps, self.num_envs, 2), dtype=torch.long)

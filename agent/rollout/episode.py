@@ -19,8 +19,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from agent.data.episodes import proprio_of
+from agent.rollout.failures import BlockedRun, classify, failure_counts
+
 Record = dict[str, Any]
-"""One episode's outcome: seeds, mission, target, outcome, steps, return, path lengths, reached."""
+"""One episode's outcome: seeds, mission, target, outcome, steps, return, path lengths, reached,
+and how it ended (``blocked_run``, ``target_seen``, ``failure``: :mod:`agent.rollout.failures`)."""
 
 
 class EpisodePolicy(Protocol):
@@ -73,36 +77,53 @@ def run_episode(
     callback: StepCallback | None = None,
     hook: StepHook | None = None,
 ) -> Record:
-    """Run one episode with env seed and policy seed ``seed``; return its record."""
+    """Run one episode with env seed and policy seed ``seed``; return its record.
+
+    The record's ``blocked_run`` is the run of blocked moves the episode ended in (None when the
+    env's info has no ``moved``), ``target_seen`` the final ``info["target_seen"]`` (None when the
+    env gives no visibility labels) and ``failure`` the kind of ending
+    (:func:`agent.rollout.failures.classify`).
+    """
     hook = hook or StepHook()
+    names = getattr(getattr(env, "unwrapped", env), "action_names", None)
     obs, info = env.reset(seed=seed)
     policy.reset(seed)
     if callback is not None:
         callback(obs, None, info, policy)
     total, done, truncated = 0.0, False, False
+    blocked = BlockedRun()
     while not done:
         action = hook.act(obs, info, policy.act(obs))
         next_obs, reward, terminated, truncated, next_info = env.step(action)
         hook.step(obs, info, action, float(reward))
         obs, info = next_obs, next_info
+        moved = info.get("moved")
+        blocked.update(None if names is None else names[int(action)],
+                       None if moved is None else bool(moved))  # fmt: skip
         total += float(reward)
         done = terminated or truncated
         if callback is not None:
             callback(obs, action, info, policy)
     reached = info["reached_color"]
+    outcome = info["outcome"] or ("timeout" if truncated else "unknown")
+    seen = info.get("target_seen")
+    seen = None if seen is None else bool(seen)
     record = {
         "episode": episode,
         "seed": seed,
         "split": info["split"],
         "mission": info["mission"],
         "target": [info["target_color"], info["target_shape"]],
-        "outcome": info["outcome"] or ("timeout" if truncated else "unknown"),
+        "outcome": outcome,
         "is_success": bool(info["is_success"]),
         "steps": int(info["step"]),
         "return": total,
         "path_length": float(info["path_length"]),
         "shortest_path_length": _finite(info["shortest_path_length"]),
         "reached": None if reached is None else [reached, info["reached_shape"]],
+        "blocked_run": blocked.value,
+        "target_seen": seen,
+        "failure": classify(outcome, blocked.value, seen),
     }
     if (unknown := getattr(policy, "unknown_words", None)) is not None:
         record["unknown_words"] = int(unknown)  # of the instruction the policy read
@@ -153,6 +174,12 @@ class RolloutResult:
     def spl_terms(self) -> list[float]:
         """Each episode's SPL term (their mean is the SPL)."""
         return [spl_term(r) for r in self.records]
+
+    @property
+    def failures(self) -> dict[str, int]:
+        """Episodes per kind of ending (:func:`agent.rollout.failures.failure_counts`): how many
+        timed out stuck against a wall, committed to a wrong object after seeing the target..."""
+        return failure_counts(self.records)
 
     @property
     def success_rate(self) -> float:
@@ -206,7 +233,7 @@ class RecordSteps(StepHook):
         self.builder = builder
 
     def step(self, obs: dict[str, Any], info: dict[str, Any], action: int, reward: float) -> None:
-        self.builder.add_step(obs["image"], info, action, reward)
+        self.builder.add_step(obs["image"], info, action, reward, proprio_of(obs))
 
     def end(self, obs: dict[str, Any], info: dict[str, Any], record: Record) -> None:
         self.builder.end_episode(obs["mission"], info["outcome"], record["seed"])
@@ -225,7 +252,7 @@ class TeacherLabels(StepHook):
     def act(self, obs: dict[str, Any], info: dict[str, Any], action: int) -> int:
         label = self.teacher.act(obs)
         if self.builder is not None:
-            self.builder.add_step(obs["image"], info, label, 0.0)
+            self.builder.add_step(obs["image"], info, label, 0.0, proprio_of(obs))
         if self.beta > 0 and self.rng.random() < self.beta:
             return label
         return action

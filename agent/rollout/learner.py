@@ -15,6 +15,7 @@ import torch
 
 from agent.data.episodes import EpisodeBuilder
 from agent.model.agent import Agent
+from agent.model.proprio import require_proprio
 from agent.rollout.episode import RolloutResult, TeacherLabels, run_episodes
 
 __all__ = ["LearnerPolicy", "RolloutResult", "run_learner"]
@@ -22,7 +23,8 @@ __all__ = ["LearnerPolicy", "RolloutResult", "run_learner"]
 
 class LearnerPolicy:
     """The agent acting on its own observations with recurrent memory (reset every episode):
-    greedy, or sampled from its distribution (torch's global generator)."""
+    greedy, or sampled from its distribution (torch's global generator). A proprioceptive agent
+    also reads ``obs["prev_action"]`` and ``obs["moved"]`` (a ``-v1`` task)."""
 
     attention: np.ndarray | None = None
 
@@ -38,8 +40,11 @@ class LearnerPolicy:
     def act(self, obs: dict[str, Any]) -> int:
         """The agent's action for ``obs``."""
         start = torch.tensor([self.start])
+        extra = {}
+        if self.agent.config.proprioception:
+            extra["proprio"] = require_proprio(obs)[None]
         out = self.agent.act(
-            obs["image"][None], [obs["mission"]], self.memory, start, not self.sample
+            obs["image"][None], [obs["mission"]], self.memory, start, not self.sample, **extra
         )
         self.memory, self.start = out.memory, False
         return int(out.action[0])

@@ -23,6 +23,7 @@ import torch
 
 from agent.backend.files import pack_dir, unpack_dir
 from agent.backend.ray_backend import ensure_ray
+from agent.model.proprio import has_proprio
 from agent.rollout.collector import RolloutCollector
 from agent.rollout.storage import Rollout
 from agent.rollout.vector_env import EnvWorkerError, close_envs, make_vector_env
@@ -59,7 +60,8 @@ class RolloutActor:
         import socket
 
         return {"host": socket.gethostname(), "pid": os.getpid(),
-                "num_actions": int(self.envs.single_action_space.n)}  # fmt: skip
+                "num_actions": int(self.envs.single_action_space.n),
+                "proprioception": has_proprio(self.envs.single_observation_space)}  # fmt: skip
 
     def load_agent(self, files: dict[str, bytes]) -> None:
         """The agent from a checkpoint's files (the learner's network, on the CPU)."""
@@ -96,6 +98,7 @@ def join_rollouts(parts: list[Rollout]) -> Rollout:
         memories=torch.cat([p.memories for p in parts], dim=1),
         last_value=torch.cat([p.last_value for p in parts], dim=0),
         labels=labels,
+        proprio=None if parts[0].proprio is None else torch.cat([p.proprio for p in parts], dim=1),
     )
 
 
@@ -140,7 +143,8 @@ def plan_actors(nodes: list[dict[str, Any]], num_envs: int, actors: int = 0) -> 
 
 class RayRolloutPool:
     """The learner's side: rollout actors across the cluster behind the collector's interface
-    (``reset(seeds)``, ``collect(agent)``), plus ``num_actions`` and ``close()``.
+    (``reset(seeds)``, ``collect(agent)``), plus ``num_actions``, ``proprioception`` and
+    ``close()``.
 
     Args:
         task: MiniGround id; env_kwargs: ``envs.make`` keyword arguments.
@@ -190,6 +194,8 @@ class RayRolloutPool:
             for i, d in enumerate(info)
         ]
         self.num_actions = info[0]["num_actions"]
+        self.proprioception = bool(info[0]["proprioception"])
+        """Whether the envs' observations carry proprioception."""
 
     def _get(self, refs: list[Any], timeout: float, doing: str) -> list[Any]:
         """Every actor's answer, or an EnvWorkerError naming the first actor that failed."""

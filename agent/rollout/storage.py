@@ -39,6 +39,9 @@ class Rollout:
     """(B,) value of the observation after the last step."""
     labels: dict[str, torch.Tensor] = field(default_factory=dict)
     """Privileged per-step labels from env info, leading dims (T, B) (when asked for)."""
+    proprio: torch.Tensor | None = None
+    """(T, B, 2) long ``[prev_action, moved]`` of the observation acted on (None: the env has no
+    proprioception)."""
     advantages: torch.Tensor | None = None
     """(T, B) GAE advantages (set by :func:`compute_gae`)."""
     returns: torch.Tensor | None = None

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from agent.backend import WorkerError, add_backend_arguments, make_backend
 from agent.eval.evaluation import run_eval
+from agent.eval.failure_table import format_failures
 from agent.eval.html_report import VIDEOS_PER_KIND, write_html_report
 from agent.eval.policies import BASELINES, PolicySpec
 from agent.eval.report import eval_info, format_table, format_targets, write_report
@@ -26,7 +27,9 @@ from envs.registration import DEFAULT_TASK, check_task
 
 EVAL_HELP = (
     "Evaluate checkpoints and baselines on one task and one or more splits: success rate (Wilson "
-    "95% interval), SPL, outcomes, grounding accuracy, wrong-object confusion and episode length. "
+    "95% interval), SPL, outcomes, how episodes ended (stuck or other timeout, wrong object after "
+    "the target was in view or never in view), grounding accuracy, wrong-object confusion and "
+    "episode length, optionally under MiniWorld's domain randomisation too. "
     "Writes eval_info.json, eval.csv, episodes.csv, eval.png and report.html. Learned agents act "
     "greedily (argmax) unless --sample; episode i runs with env seed --seed + i whatever --workers."
 )
@@ -70,6 +73,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="worker processes, one env each (1: in this process)")  # fmt: skip
     p.add_argument("--sample", action="store_true", help="sample agent actions (default argmax)")
     p.add_argument("--max-steps", type=int, default=None, help="override the task's step limit")
+    p.add_argument("--domain-rand", "--domain_rand", nargs="?", const="on", default="off",
+                   choices=("off", "on", "both"),
+                   help="evaluate under MiniWorld's domain randomisation (lighting, colours, "
+                   "camera and motion perturbed; rows shown as 'SPLIT [domain_rand]'): on (the "
+                   "flag alone), or both plain and randomised on the same seeds")  # fmt: skip
     p.add_argument("--device", default="cpu", help="torch device of learned agents")
     p.add_argument("--out", default=None, help="output folder (default runs/eval__<time>)")
     p.add_argument("--report-videos", type=int, default=VIDEOS_PER_KIND, metavar="N",
@@ -106,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         with make_backend(args.backend, args.workers, args.address) as backend:
             results = run_eval(specs, args.task, splits, args.episodes, args.seed, args.workers,
                                env_kwargs, args.sample, args.device, not args.quiet,
-                               controls=not args.no_control, backend=backend)  # fmt: skip
+                               controls=not args.no_control, backend=backend,
+                               domain_rand=args.domain_rand)  # fmt: skip
     except WorkerError as exc:
         print(f"miniground eval: error: {exc}", file=sys.stderr)
         return 1
@@ -114,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     info = eval_info(
         results, shlex.join(["miniground", "eval", *argv]), task=args.task, splits=splits,
         episodes=args.episodes, seed=args.seed, workers=args.workers, backend=args.backend,
-        sample=args.sample,
+        sample=args.sample, domain_rand=args.domain_rand,
         seed_range=seed_range_name(args.seed, args.episodes),
         env_kwargs=env_kwargs, wall_seconds=round(time.perf_counter() - start, 2),
     )  # fmt: skip
@@ -125,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         f"({seed_range_name(args.seed, args.episodes)} range)"
     )
     print(format_table(results))
+    print(format_failures(results))
     print(format_targets(results))
     for line in unknown_word_lines(results):
         print(line)

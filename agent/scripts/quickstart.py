@@ -48,6 +48,8 @@ class EvalConfig:
     control: bool = True
     """Also evaluate with a mission that names nothing on the same layouts (the
     instruction-free control)."""
+    domain_rand: bool = False
+    """Also evaluate under MiniWorld's domain randomisation (rows 'SPLIT [domain_rand]')."""
 
     BOUNDS: ClassVar[dict[str, str]] = {
         "episodes": ">=1", "workers": ">=1", "seed": ">=0", "validation_episodes": ">=0",
@@ -80,7 +82,7 @@ class RecordConfig:
 class QuickstartConfig:
     """The main job's settings (shipped as ``agent/configs/quickstart.toml``)."""
 
-    task: str = "MiniGround/GoToObject-v0"
+    task: str = "MiniGround/GoToObject-v1"
     """Task id."""
     seed: int = 0
     """Seed of demos, training and the run directory name."""
@@ -106,10 +108,10 @@ class QuickstartConfig:
     """Behaviour cloning (its demos/out/seed are set by the quickstart)."""
     dagger: DAggerConfig = field(
         default_factory=lambda: DAggerConfig(
-            rounds=1, episodes_per_round=300, updates_per_round=300
+            rounds=2, episodes_per_round=200, updates_per_round=300, beta0=0.0, sample=False
         )
     )
-    """DAgger rounds (rounds = 0 skips DAgger)."""
+    """DAgger rounds (rounds = 0 skips DAgger): the learner alone, greedy, as in evaluation."""
     eval: EvalConfig = field(default_factory=EvalConfig)
     """Final evaluation."""
     record: RecordConfig = field(default_factory=RecordConfig)
@@ -131,9 +133,23 @@ def _backend(config: QuickstartConfig, workers: int) -> Any:
     return make_backend(config.backend, workers, config.address or None)
 
 
+def _domain_rand_summary(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The summary's rows under domain randomisation (none unless ``eval.domain_rand``)."""
+    rand = [r for r in results if r.get("domain_rand")]
+    if not rand:
+        return {}
+    return {
+        "domain_rand_results": {r["split"]: r["aggregated"] for r in rand if not r.get("control")},
+        "domain_rand_control_results": {
+            r["split"]: r["aggregated"] for r in rand if r.get("control")
+        },
+    }
+
+
 def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any]:
     """Run every stage; return the summary (also written to ``summary.json``)."""
     from agent.eval.evaluation import run_eval
+    from agent.eval.failure_table import format_failures
     from agent.eval.html_report import write_html_report
     from agent.eval.report import eval_info, format_table, format_targets, write_report
     from agent.model.card import write_card
@@ -201,6 +217,7 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
         [str(agent_dir)], config.task, list(config.eval.splits), config.eval.episodes,
         seed=config.eval.seed, workers=config.eval.workers, controls=config.eval.control,
         backend=_backend(config, config.eval.workers),
+        domain_rand="both" if config.eval.domain_rand else False,
     )  # fmt: skip
     info = eval_info(results, command or "miniground quickstart", seed=config.eval.seed,
                      seed_range=seed_range_name(config.eval.seed, config.eval.episodes),
@@ -225,6 +242,7 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
         stage("record", t0)
 
     total = round(time.perf_counter() - start, 1)
+    plain = [r for r in results if not r.get("domain_rand")]
     summary = {
         "run_dir": str(run_dir),
         "task": config.task,
@@ -232,8 +250,9 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
         "kept": kept,
         "demos": {k: manifest[k] for k in ("episodes", "frames", "successes", "teacher")},
         "dagger": dagger_report,
-        "results": {r["split"]: r["aggregated"] for r in results if not r.get("control")},
-        "control_results": {r["split"]: r["aggregated"] for r in results if r.get("control")},
+        "results": {r["split"]: r["aggregated"] for r in plain if not r.get("control")},
+        "control_results": {r["split"]: r["aggregated"] for r in plain if r.get("control")},
+        **_domain_rand_summary(results),
         "seed_ranges": {
             "demos": [config.seed, config.seed + config.demos.episodes - 1],
             "validation": [VALIDATION_SEEDS.start, VALIDATION_SEEDS.stop - 1],
@@ -250,6 +269,8 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
     atomic_write_json(run_dir / "summary.json", summary)
     print()
     print(format_table(results))
+    print()
+    print(format_failures(results))
     print()
     print(format_targets(results))
     print()

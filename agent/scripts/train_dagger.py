@@ -22,11 +22,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     config.out = check_run_output(config.out, resume)
     demos, manifest = prepare(config)
+    init = None
+    if config.init_from and not resume:
+        init = Agent.from_pretrained(config.init_from)
+        wanted = (config.agent.num_actions, config.agent.obs_height, config.agent.obs_width)
+        got = (init.config.num_actions, init.config.obs_height, init.config.obs_width)
+        if wanted != got:
+            raise ValueError(
+                f"--init_from {config.init_from!r} has (actions, height, width) {got} but the "
+                f"demos' task needs {wanted}: start from a checkpoint trained on this task"
+            )
+        config.agent = init.config  # the checkpoint's network (and its inventory) is trained on
     trainer = BCTrainer(config, demos, manifest)
     if resume:
         trainer.resume(resume)
-    elif config.init_from:
-        init = Agent.from_pretrained(config.init_from, device=trainer.device)
+    elif init is not None:
         trainer.agent.load_state_dict(init.state_dict())
     else:
         trainer.fit(config.updates)
@@ -34,8 +44,15 @@ def main(argv: list[str] | None = None) -> int:
     report = run_dagger(trainer, config, demos)
     trainer.save()
     trainer.close()
-    print("round  beta   success")
+    print("round  beta   validation success  stuck timeouts  collected: success  stuck")
     for row in report:
         beta = "-" if row["beta"] is None else f"{row['beta']:.2f}"
-        print(f"{row['round']:>5}  {beta:>5}  {row['success_rate']:.2f}")
+        success = f"{row['success_rate']:.2f}" if "success_rate" in row else "-"
+        stuck = str(row.get("stuck_timeouts", "-"))
+        collected = row.get("learner_success_while_collecting")
+        collect = "-" if collected is None else f"{collected:.2f}"
+        print(
+            f"{row['round']:>5}  {beta:>5}  {success:>18}  {stuck:>14}  {collect:>18}  "
+            f"{row.get('collect_stuck_timeouts', '-')!s:>5}"
+        )
     return 0

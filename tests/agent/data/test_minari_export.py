@@ -87,3 +87,29 @@ def test_replay_mismatch_and_existing_ids_are_clear_errors(
     assert cli_main([*argv, "--root", str(root), "--overwrite"]) == 0
     with pytest.raises(DatasetError, match="does not exist"):
         minari_export.export_minari(root / "nowhere", root=root)
+
+
+def test_v1_observations_carry_proprioception(
+    tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demos = tmp_path / "v1"
+    generate_demos("MiniGround/GoToObject-v1", 1, demos, seed=3, workers=1, progress=False)
+    dataset = minari_export.export_minari(demos, "miniground/test/v1-v0", root=root)
+    assert {"prev_action", "moved"} <= set(dataset.spec.observation_space.spaces)
+    stored = load_demos(demos)
+    episode = next(iter(dataset.iterate_episodes()))
+    length = int(stored.lengths[0])
+    for column, key in enumerate(("prev_action", "moved")):
+        values = episode.observations[key]
+        assert values.shape == (length + 1,)
+        assert np.array_equal(values[:-1], stored.proprio[:, column])
+    real = minari_export.iter_shards
+
+    def tampered(path):
+        for shard in real(path):
+            shard.proprio[2, 1] = 1 - shard.proprio[2, 1]
+            yield shard
+
+    monkeypatch.setattr(minari_export, "iter_shards", tampered)
+    with pytest.raises(DatasetError, match="step 2: the replayed proprioception"):
+        minari_export.export_minari(demos, "miniground/test/v1-bad-v0", root=root)

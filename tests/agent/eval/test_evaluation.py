@@ -21,11 +21,12 @@ from agent.model.agent import Agent
 from agent.model.config import AgentConfig
 from agent.scripts.eval import main as eval_main
 from agent.scripts.eval import parse_splits
+from envs.registration import DEFAULT_TASK
 
 TASK = "MiniGround/GoToObject-v0"
 RECORD_KEYS = {
     "episode", "seed", "split", "mission", "target", "outcome", "is_success", "steps", "return",
-    "path_length", "shortest_path_length", "reached",
+    "path_length", "shortest_path_length", "reached", "blocked_run", "target_seen", "failure",
 }  # fmt: skip
 
 
@@ -52,7 +53,7 @@ def test_expert_records_schema_and_seeding() -> None:
         assert len(r["target"]) == 2 and r["split"] == "train"
         assert r["steps"] > 0 and r["path_length"] > 0 and r["shortest_path_length"] > 0
         if r["is_success"]:
-            assert r["reached"] == r["target"]
+            assert r["reached"] == r["target"] and r["failure"] == "success"
     again = evaluate("expert", TASK, "train", episodes=1, seed=6, progress=False)
     assert {**again[0], "episode": 1} == records[1]  # episode i depends only on seed + i
 
@@ -102,9 +103,10 @@ def test_eval_command_outputs(tmp_path: Path) -> None:
     info = json.loads((out / "eval_info.json").read_text())
     assert info["command"].startswith("miniground eval --policy random")
     assert {"python", "torch", "gymnasium", "miniworld", "miniground"} <= set(info["versions"])
-    assert info["seed"] == 2_000_000 and info["task"] == TASK  # the final-evaluation range
+    assert info["seed"] == 2_000_000 and info["task"] == DEFAULT_TASK  # the final-evaluation range
     assert info["seed_range"] == "final evaluation"
     assert info["splits"] == ["train", "heldout_combos"]
+    assert not any(r["domain_rand"] for r in info["results"]) and info["domain_rand"] == "off"
     assert [(r["label"], r["split"]) for r in info["results"]] == [
         ("random", "train"), ("random", "heldout_combos"),
         ("expert", "train"), ("expert", "heldout_combos"),
@@ -112,7 +114,9 @@ def test_eval_command_outputs(tmp_path: Path) -> None:
     for result in info["results"]:
         agg = result["aggregated"]
         assert {"success_rate", "success_ci95", "spl", "outcomes", "grounding_accuracy",
-                "confusion", "mean_steps", "wrong_object_rate"} <= set(agg)  # fmt: skip
+                "confusion", "mean_steps", "wrong_object_rate", "failures",
+                "failure_rates"} <= set(agg)  # fmt: skip
+        assert sum(agg["failures"].values()) == 2
         assert len(result["per_episode"]) == 2
         assert set(result["per_episode"][0]) == RECORD_KEYS
         per_target = agg["per_target"]
@@ -126,7 +130,9 @@ def test_eval_command_outputs(tmp_path: Path) -> None:
                        ("purple", "ball")}  # fmt: skip
     rows = list(csv.DictReader((out / "eval.csv").open()))
     assert len(rows) == 4 and rows[0]["label"] == "random"
-    assert len(list(csv.DictReader((out / "episodes.csv").open()))) == 8
+    episodes = list(csv.DictReader((out / "episodes.csv").open()))
+    assert len(episodes) == 8 and {"failure", "blocked_run", "target_seen"} <= set(episodes[0])
+    assert {"timeout_stuck", "wrong_object_seen", "domain_rand"} <= set(rows[0])
     assert (out / "eval.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<h2>Summary</h2>" in (out / "report.html").read_text()
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
@@ -191,3 +197,68 @@ def test_checkpoints_get_the_instruction_free_control(checkpoint: Path) -> None:
     for own, control in ((results[0], results[2]), (results[1], results[3])):
         for a, b in zip(own["per_episode"], control["per_episode"], strict=True):
             assert (a["seed"], a["target"], a["mission"]) == (b["seed"], b["target"], b["mission"])
+
+
+def test_random_policy_records_how_episodes_ended() -> None:
+    """A real short evaluation: every record carries the failure taxonomy's fields."""
+    from agent.rollout.failures import FAILURE_KINDS, STUCK_RUN
+
+    records = evaluate("random", TASK, "train", episodes=3, seed=11, workers=1,
+                       env_kwargs={"max_steps": 30}, progress=False)  # fmt: skip
+    for r in records:
+        assert r["failure"] in FAILURE_KINDS
+        assert r["target_seen"] in (True, False)  # the evaluator's labels say whether it was seen
+        blocked = r["blocked_run"]
+        assert blocked is None or 0 <= blocked <= r["steps"] < STUCK_RUN
+        if r["outcome"] == "timeout":
+            assert r["failure"] == ("timeout_unknown" if blocked is None else "timeout_other")
+        if r["outcome"] == "wrong_object":
+            assert r["failure"] == f"wrong_object_{'seen' if r['target_seen'] else 'unseen'}"
+
+
+def test_domain_rand_rows(checkpoint: Path) -> None:
+    """domain_rand="both": each policy and control runs its splits plainly, then randomised,
+    on the same seeds and targets; labels stay the env's cheap mode either way."""
+    from agent.eval.evaluation import domain_rand_modes, run_eval, with_eval_labels
+
+    results = run_eval([checkpoint, "random"], TASK, ["train"], 2, seed=2_000_000, workers=1,
+                       env_kwargs={"max_steps": 8}, progress=False, controls=True,
+                       domain_rand="both")  # fmt: skip
+    rows = [(r["label"], r["split"], r["control"], r["domain_rand"]) for r in results]
+    assert rows == [
+        ("tiny", "train", False, False), ("tiny", "train", False, True),
+        ("tiny [control]", "train", True, False), ("tiny [control]", "train", True, True),
+        ("random", "train", False, False), ("random", "train", False, True),
+    ]  # fmt: skip
+    for plain, rand in zip(results[::2], results[1::2], strict=True):
+        assert [(r["seed"], r["target"]) for r in plain["per_episode"]] == [
+            (r["seed"], r["target"]) for r in rand["per_episode"]
+        ]
+    only = run_eval(["random"], TASK, ["train"], 1, workers=1, env_kwargs={"max_steps": 4},
+                    progress=False, domain_rand=True)  # fmt: skip
+    assert [r["domain_rand"] for r in only] == [True]
+    assert domain_rand_modes("off") == (False,) and domain_rand_modes("both") == (False, True)
+    with pytest.raises(ValueError, match="domain_rand must be off, on or both"):
+        domain_rand_modes("sometimes")
+    with pytest.raises(ValueError, match="set domain randomisation once"):
+        run_eval(["random"], TASK, ["train"], 1, env_kwargs={"domain_rand": True},
+                 domain_rand="both")  # fmt: skip
+    assert with_eval_labels({"labels": "exact"}) == {"labels": "exact"}  # the caller's choice wins
+    assert with_eval_labels({}).get("labels") in (None, "seen")
+
+
+def test_eval_command_domain_rand_both(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "run"
+    argv = ["--policy", "random", "--episodes", "1", "--workers", "1", "--max-steps", "5",
+            "--domain-rand", "both", "--out", str(out), "--quiet",
+            "--report-videos", "0"]  # fmt: skip
+    assert eval_main(argv) == 0
+    text = capsys.readouterr().out
+    assert "how episodes ended" in text and "train [domain_rand]" in text
+    info = json.loads((out / "eval_info.json").read_text())
+    assert info["domain_rand"] == "both"
+    assert [(r["split"], r["domain_rand"]) for r in info["results"]] == [
+        ("train", False), ("train", True),
+    ]  # fmt: skip
+    assert "failures" in info["results"][1]["aggregated"]
+    assert "train [domain_rand]" in (out / "report.html").read_text()

@@ -70,8 +70,8 @@ def test_page_holds_every_section(tmp_path: Path) -> None:
     assert "&lt;red&gt;" in page and "<red>" not in page  # text is escaped
     assert "data:image/png;base64," in page  # the plot, inline
     assert not re.search(r"(src|href)=['\"](?!data:)", page)  # nothing loaded from elsewhere
-    for title in ("Summary", "Instruction-free control", "Success per target pair",
-                  "Attribute confusion", "Rollouts"):  # fmt: skip
+    for title in ("Summary", "Instruction-free control", "How episodes ended",
+                  "Success per target pair", "Attribute confusion", "Rollouts"):  # fmt: skip
         assert f"<h2>{title}</h2>" in page
     # Agent 50.0% [15.0, 85.0] vs control 25.0%: the instruction buys +25.0 points.
     assert "<b>50.0</b>" in page and "[15.0, 85.0]" in page and "<b>+25.0</b>" in page

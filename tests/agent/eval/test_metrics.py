@@ -15,6 +15,7 @@ from agent.eval.metrics import (
     spl,
     wilson_interval,
 )
+from agent.rollout.failures import FAILURE_KINDS
 
 
 def rec(outcome: str, shortest: float | None = 2.0, taken: float = 2.0, reached=None, steps=10):
@@ -117,3 +118,26 @@ def test_aggregate_hand_computed() -> None:
     assert agg["mean_shortest_path_length"] == pytest.approx(2.0)
     empty = aggregate([])
     assert empty["episodes"] == 0 and empty["success_rate"] is None and empty["spl"] is None
+
+
+def test_aggregate_failure_taxonomy() -> None:
+    records = [
+        rec("success"),
+        {**rec("timeout"), "blocked_run": 50, "target_seen": True},
+        {**rec("timeout"), "blocked_run": 49, "target_seen": True},
+        {**rec("wrong_object"), "blocked_run": 0, "target_seen": True},
+        {**rec("wrong_object"), "failure": "wrong_object_unseen"},
+        rec("timeout"),  # no blocked_run: unknown
+    ]
+    agg = aggregate(records)
+    assert list(agg["failures"]) == list(FAILURE_KINDS)  # every kind, in table order
+    assert agg["failures"] == {
+        "success": 1, "timeout_stuck": 1, "timeout_other": 1, "timeout_unknown": 1,
+        "wrong_object_seen": 1, "wrong_object_unseen": 1, "wrong_object_unknown": 0,
+    }  # fmt: skip
+    assert agg["failure_rates"]["timeout_stuck"] == pytest.approx(1 / 6)
+    assert sum(agg["failure_rates"].values()) == pytest.approx(1.0)
+    assert agg["outcomes"] == {"success": 1, "wrong_object": 2, "timeout": 3}  # kept as they were
+    empty = aggregate([])
+    assert empty["failures"] == dict.fromkeys(FAILURE_KINDS, 0)
+    assert set(empty["failure_rates"].values()) == {None}

@@ -28,7 +28,7 @@ def test_shipped_config_file_equals_the_dataclass_defaults() -> None:
     assert shipped.is_file() and Path(str(shipped)) == DEFAULT_CONFIG
     config = load_config(QuickstartConfig, DEFAULT_CONFIG)
     assert config == QuickstartConfig()  # the defaults are the single source of truth
-    assert config.task == "MiniGround/GoToObject-v0"
+    assert config.task == "MiniGround/GoToObject-v1"
     assert config.bc.agent.num_actions == 3
     assert set(config.eval.splits) == {"train", "heldout_combos"}
     assert config.eval.episodes >= 200
