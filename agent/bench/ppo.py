@@ -92,7 +92,7 @@ def run(
 
         require_sb3()  # fail before any measurement
     torch.set_num_threads(cfg.threads)
-    envs = make_vector_env(cfg.task, cfg.num_envs, cfg.env_kwargs(), cfg.context)
+    envs = make_vector_env(cfg.task, cfg.num_envs, cfg.collect_env_kwargs(), cfg.context)
     ours, theirs = [], []
     try:
         raw_before = raw_steps_per_second(envs, raw_steps, cfg.seed)

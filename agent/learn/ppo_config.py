@@ -164,6 +164,11 @@ class PPOConfig:
                 kwargs[name] = getattr(self, name)
         return kwargs
 
+    def collect_env_kwargs(self) -> dict[str, Any]:
+        """:meth:`env_kwargs` of the envs PPO collects in: privileged labels are computed only
+        when the auxiliary losses read them (``labels="none"`` else: the id pass is skipped)."""
+        return {**self.env_kwargs(), "labels": "exact" if self.aux_weight > 0 else "none"}
+
     @property
     def batch_steps(self) -> int:
         """Env steps per rollout."""

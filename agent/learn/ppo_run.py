@@ -101,7 +101,8 @@ def train(
     seed_everything(cfg.seed)
     envs = pool = None
     if cfg.backend == "local":
-        envs = make_vector_env(cfg.task, cfg.num_envs, cfg.env_kwargs(), cfg.context, env_fn)
+        envs = make_vector_env(cfg.task, cfg.num_envs, cfg.collect_env_kwargs(), cfg.context,
+                               env_fn)  # fmt: skip
     finished, history, sps = False, [], float("nan")
     try:
         if cfg.backend == "ray":
@@ -180,7 +181,7 @@ def _ray_pool(cfg: PPOConfig, env_fn: Any = None) -> Any:
     from agent.rollout.ray_actors import RayRolloutPool
 
     return RayRolloutPool(
-        cfg.task, cfg.num_envs, cfg.num_steps, cfg.env_kwargs(), cfg.address or None,
+        cfg.task, cfg.num_envs, cfg.num_steps, cfg.collect_env_kwargs(), cfg.address or None,
         cfg.ray_actors, cfg.context, cfg.step_timeout,
         AUX_LABELS if cfg.aux_weight > 0 else (), cfg.threads, cfg.seed, env_fn,
     )  # fmt: skip

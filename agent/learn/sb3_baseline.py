@@ -65,7 +65,8 @@ def make_sb3(cfg: PPOConfig) -> tuple[Any, Any]:
     from stable_baselines3.common.vec_env import SubprocVecEnv
 
     venv = SubprocVecEnv(
-        [TokenEnvFactory(cfg.task, cfg.env_kwargs())] * cfg.num_envs, start_method=cfg.context
+        [TokenEnvFactory(cfg.task, {**cfg.env_kwargs(), "labels": "none"})] * cfg.num_envs,
+        start_method=cfg.context,
     )
     model = sb3.PPO(
         "MultiInputPolicy",

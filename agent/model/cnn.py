@@ -1,4 +1,5 @@
-"""The conv stack shared by the vision encoders (padding ``kernel // 2``, ReLU after each)."""
+"""The conv stack shared by the vision encoders: padding ``kernel // 2`` and an in-place ReLU
+after each convolution (a convolution's backward pass does not read its output)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,6 @@ def conv_stack(config: AgentConfig, in_channels: int) -> tuple[nn.Sequential, in
     layers: list[nn.Module] = []
     c_in, h, w = in_channels, config.obs_height, config.obs_width
     for c, k, s in zip(config.cnn_channels, config.cnn_kernels, config.cnn_strides, strict=True):
-        layers += [nn.Conv2d(c_in, c, k, s, padding=k // 2), nn.ReLU()]
+        layers += [nn.Conv2d(c_in, c, k, s, padding=k // 2), nn.ReLU(inplace=True)]
         c_in, h, w = c, conv_out(h, k, s), conv_out(w, k, s)
     return nn.Sequential(*layers), c_in, (h, w)
