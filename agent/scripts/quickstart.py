@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from agent.data.grounding_frames import GroundingConfig
+from agent.experiment.provenance import code_hash, git_commit
 from agent.learn.bc import BCConfig, BCTrainer, prepare
 from agent.learn.dagger import DAggerConfig, dagger_or_bc
 from agent.model.config import AgentConfig
@@ -102,7 +103,7 @@ class QuickstartConfig:
             updates=1500,
             eval_interval=0,
             eval_episodes=100,
-            agent=AgentConfig(fusion="compositional", cnn_strides=(2, 2, 1)),
+            agent=AgentConfig(fusion="compositional", cnn_strides=(2, 2, 1), vision="factored"),
         )
     )
     """Behaviour cloning (its demos/out/seed are set by the quickstart)."""
@@ -264,6 +265,8 @@ def run_quickstart(config: QuickstartConfig, command: str = "") -> dict[str, Any
         "videos": videos,
         "config": config_to_dict(config),
         "command": command,
+        "commit": git_commit(),
+        "code_hash": code_hash(),
         "versions": versions(),
     }
     atomic_write_json(run_dir / "summary.json", summary)
