@@ -17,7 +17,6 @@ and after the last (``eval_every_round`` adds the rounds between).
 from __future__ import annotations
 
 import copy
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -26,6 +25,7 @@ from tqdm import tqdm
 from agent.data.episodes import Episodes
 from agent.learn.bc import BCConfig, BCTrainer
 from agent.rollout.episode import Record
+from agent.rollout.failures import failure_counts as all_failure_counts
 from agent.utils.configs import check_bounds
 
 
@@ -77,8 +77,9 @@ class DAggerTrainConfig(DAggerConfig, BCConfig):
 
 
 def failure_counts(records: list[Record]) -> dict[str, int]:
-    """How episodes ended, by failure kind (records without a ``failure`` use their outcome)."""
-    return dict(Counter(str(r.get("failure") or r["outcome"]) for r in records))
+    """How episodes ended: the kinds that occurred (:func:`agent.rollout.failures.failure_counts`
+    without the zero counts)."""
+    return {kind: n for kind, n in all_failure_counts(records).items() if n}
 
 
 def _stuck(counts: dict[str, int]) -> int:
